@@ -1,0 +1,68 @@
+"""Where pactgraph finds its data folders and writes its releases.
+
+One object, :data:`SETTINGS`, answers every "where is it?" question, so no other module
+hard-codes a path. In a checkout the data folders are the repository's own; in an installed
+wheel they ship inside the package under ``pactgraph/data``. ``PACTGRAPH_DATA`` overrides both.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_IRI = "https://w3id.org/pactgraph/"
+GRAPH_IRI_BASE = BASE_IRI + "graph/"
+
+
+def _find_data_root() -> Path:
+    override = os.environ.get("PACTGRAPH_DATA")
+    if override:
+        return Path(override).resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "graph").is_dir() and (checkout / "ontology").is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths to the data folders, all derived from one root.
+
+    >>> s = Settings(root=Path("/x"))
+    >>> s.graph_dir
+    PosixPath('/x/graph')
+    """
+
+    root: Path
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def vocab_dir(self) -> Path:
+        return self.root / "ontology" / "vocab"
+
+    @property
+    def graph_dir(self) -> Path:
+        return self.root / "graph"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def qc_dir(self) -> Path:
+        return self.root / "queries" / "qc"
+
+
+SETTINGS = Settings(root=_find_data_root())
+
+# Releases are written under the current directory unless told otherwise (a wheel's
+# package folder is not a place to write into).
+DEFAULT_DIST = Path(os.environ.get("PACTGRAPH_DIST", "dist"))
