@@ -1,0 +1,142 @@
+"""Load the Turtle files into one RDF dataset, one named graph per file.
+
+The named graph of a file is its path (relative to the data root, without ``.ttl``) under
+``https://w3id.org/pactgraph/graph/`` — except that files under ``graph/`` drop that folder
+name, and files under ``ontology/vocab/`` are named ``vocab/…``, as the model contract says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph, URIRef
+
+from pactgraph.settings import GRAPH_IRI_BASE, SETTINGS, Settings
+
+# rdflib's Turtle parser reports positions in several wordings; all carry a line number.
+_LINE_PATTERNS = (
+    re.compile(r"at line (\d+)"),
+    re.compile(r"line (\d+)"),
+)
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be parsed; says which file and which line.
+
+    >>> str(DataFileError(Path("graph/x.ttl"), 3, "bad token"))
+    'graph/x.ttl:3: bad token'
+    """
+
+    def __init__(self, path: Path, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+def graph_iri_for(path: Path, settings: Settings = SETTINGS) -> URIRef:
+    """The named-graph IRI a data file loads into.
+
+    >>> s = Settings(root=Path("/r"))
+    >>> graph_iri_for(Path("/r/graph/instruments/mous.ttl"), s)
+    rdflib.term.URIRef('https://w3id.org/pactgraph/graph/instruments/mous')
+    >>> graph_iri_for(Path("/r/ontology/vocab/status.ttl"), s)
+    rdflib.term.URIRef('https://w3id.org/pactgraph/graph/vocab/status')
+    >>> graph_iri_for(Path("/r/ontology/pactgraph.ttl"), s)
+    rdflib.term.URIRef('https://w3id.org/pactgraph/graph/ontology/pactgraph')
+    """
+    path = path.resolve()
+    for folder, prefix in (
+        (settings.vocab_dir, "vocab/"),
+        (settings.graph_dir, ""),
+        (settings.ontology_dir, "ontology/"),
+        (settings.shapes_dir, "shapes/"),
+    ):
+        if path.is_relative_to(folder.resolve()):
+            relative = path.relative_to(folder.resolve()).with_suffix("")
+            return URIRef(GRAPH_IRI_BASE + prefix + relative.as_posix())
+    return URIRef(GRAPH_IRI_BASE + "external/" + path.stem)
+
+
+def _line_of(error: Exception) -> int | None:
+    text = str(error)
+    for pattern in _LINE_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def parse_file(path: Path) -> Graph:
+    """Parse one Turtle file, or raise :class:`DataFileError` naming the file and line."""
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except Exception as error:  # rdflib raises many types; all mean "this file is broken"
+        raise DataFileError(path, _line_of(error), str(error).strip().splitlines()[0]) from error
+    return graph
+
+
+def turtle_files(folder: Path) -> list[Path]:
+    """Every ``.ttl`` under a folder, in a stable order (so builds are reproducible)."""
+    return sorted(folder.rglob("*.ttl")) if folder.is_dir() else []
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The files that make up the dataset, grouped by role."""
+
+    ontology: list[Path]
+    vocab: list[Path]
+    graph: list[Path]
+
+    @property
+    def all(self) -> list[Path]:
+        return [*self.ontology, *self.vocab, *self.graph]
+
+    @classmethod
+    def discover(cls, settings: Settings = SETTINGS) -> DataFiles:
+        vocab = turtle_files(settings.vocab_dir)
+        ontology = [p for p in turtle_files(settings.ontology_dir) if p not in vocab]
+        return cls(ontology=ontology, vocab=vocab, graph=turtle_files(settings.graph_dir))
+
+
+def load_dataset(paths: Iterable[Path] | None = None, settings: Settings = SETTINGS) -> Dataset:
+    """Load files (by default ontology, vocabularies and graph) into a Dataset.
+
+    Each file becomes its own named graph; the default graph stays empty, and queries use the
+    union of the named graphs.
+
+    >>> ds = load_dataset()
+    >>> len(list(ds.graphs())) > 1
+    True
+    """
+    dataset = Dataset()
+    for path in DataFiles.discover(settings).all if paths is None else paths:
+        named = dataset.graph(graph_iri_for(path, settings))
+        for triple in parse_file(path):
+            named.add(triple)
+    return dataset
+
+
+def load_union(paths: Iterable[Path], settings: Settings = SETTINGS) -> Graph:
+    """Parse files into one plain Graph (what pyshacl and reasoners take).
+
+    >>> g = load_union(DataFiles.discover().ontology)
+    >>> len(g) > 0
+    True
+    """
+    union = Graph()
+    for path in paths:
+        union += parse_file(path)
+    return union
+
+
+def ontology_graph(settings: Settings = SETTINGS) -> Graph:
+    """The ontology plus the SKOS vocabularies as one Graph (the class hierarchy SHACL needs)."""
+    files = DataFiles.discover(settings)
+    return load_union([*files.ontology, *files.vocab], settings)
