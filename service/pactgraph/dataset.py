@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import NamespaceManager
 
 from pactgraph.settings import GRAPH_IRI_BASE, SETTINGS, Settings
 
-# rdflib's Turtle parser reports positions in several wordings; all carry a line number.
-_LINE_PATTERNS = (
-    re.compile(r"at line (\d+)"),
-    re.compile(r"line (\d+)"),
-)
+# Errors other than rdflib's BadSyntax state their position in a few wordings.
+_LINE_PATTERN = re.compile(r"\bline (\d+)")
+# How much of the offending line to quote on each side of the error position.
+_CONTEXT_CHARS = 30
 
 
 class DataFileError(ValueError):
@@ -62,22 +62,50 @@ def graph_iri_for(path: Path, settings: Settings = SETTINGS) -> URIRef:
     return URIRef(GRAPH_IRI_BASE + "external/" + path.stem)
 
 
-def _line_of(error: Exception) -> int | None:
-    text = str(error)
-    for pattern in _LINE_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            return int(match.group(1))
-    return None
+def _describe(error: Exception) -> tuple[int | None, str]:
+    """The line number and a one-line complaint for a parser error.
+
+    rdflib's BadSyntax renders as several lines ("at line 3 of <>:" then "Bad syntax (why)
+    at ^ in: <the whole file>"), so its first line says nothing useful; its attributes hold
+    the real reason and position.
+    """
+    why = getattr(error, "_why", None)
+    if isinstance(why, str) and hasattr(error, "lines"):
+        return int(error.lines) + 1, f"{why}{_near(error)}"
+    text = " ".join(str(error).split()) or type(error).__name__
+    match = _LINE_PATTERN.search(text)
+    return (int(match.group(1)) if match else None), text
+
+
+def _near(error: Exception) -> str:
+    """`` (near: ex:a ex:p ^foo:b .)``: the offending line, ``^`` at the parser's position."""
+    source, index = getattr(error, "_str", None), getattr(error, "_i", None)
+    if not isinstance(source, bytes | str) or not isinstance(index, int):
+        return ""
+    if isinstance(source, bytes):
+        before = source[:index].decode("utf-8", "replace")
+        after = source[index:].decode("utf-8", "replace")
+    else:
+        before, after = source[:index], source[index:]
+    before = before.rsplit("\n", 1)[-1][-_CONTEXT_CHARS:].lstrip()
+    after = after.split("\n", 1)[0][:_CONTEXT_CHARS].rstrip()
+    if not (before or after):
+        return ""
+    return f" (near: {before}^{after})"
 
 
 def parse_file(path: Path) -> Graph:
-    """Parse one Turtle file, or raise :class:`DataFileError` naming the file and line."""
-    graph = Graph()
+    """Parse one Turtle file, or raise :class:`DataFileError` naming the file and line.
+
+    The graph's namespace bindings are exactly the file's own ``@prefix`` lines (no rdflib
+    defaults), so releases can reuse the data's prefixes.
+    """
+    graph = Graph(bind_namespaces="none")
     try:
         graph.parse(path, format="turtle")
     except Exception as error:  # rdflib raises many types; all mean "this file is broken"
-        raise DataFileError(path, _line_of(error), str(error).strip().splitlines()[0]) from error
+        line, message = _describe(error)
+        raise DataFileError(path, line, message) from error
     return graph
 
 
@@ -109,17 +137,23 @@ def load_dataset(paths: Iterable[Path] | None = None, settings: Settings = SETTI
     """Load files (by default ontology, vocabularies and graph) into a Dataset.
 
     Each file becomes its own named graph; the default graph stays empty, and queries use the
-    union of the named graphs.
+    union of the named graphs. The dataset's namespace bindings are the files' ``@prefix``
+    declarations (the first file to bind a prefix wins), not rdflib's defaults.
 
     >>> ds = load_dataset()
     >>> len(list(ds.graphs())) > 1
     True
     """
     dataset = Dataset()
+    dataset.namespace_manager = NamespaceManager(dataset, bind_namespaces="none")
     for path in DataFiles.discover(settings).all if paths is None else paths:
+        parsed = parse_file(path)
         named = dataset.graph(graph_iri_for(path, settings))
-        for triple in parse_file(path):
-            named.add(triple)
+        named += parsed
+        bound = dict(dataset.namespaces())
+        for prefix, namespace in parsed.namespaces():
+            if prefix not in bound:
+                dataset.bind(prefix, namespace, override=False)
     return dataset
 
 

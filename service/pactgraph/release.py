@@ -1,0 +1,103 @@
+"""Releases on disk: ``OUT/<version>/`` directories and the ``OUT/latest`` link.
+
+A release directory holds the dumps (``pactgraph.{ttl,nt,nq,jsonld}`` and their ``.gz``),
+``SHA256SUMS``, ``release.json`` and ``store/`` (a pyoxigraph store of the same quads, which
+the service opens read-only). It is written once by :func:`build_release` and never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pactgraph.settings import SETTINGS, Settings
+
+LATEST = "latest"
+RELEASE_JSON = "release.json"
+SUMS = "SHA256SUMS"
+STORE_DIR = "store"
+NQUADS = "pactgraph.nq"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published release directory.
+
+    >>> r = Release(Path("dist/1.0.0-abc"), "1.0.0-abc", 3)
+    >>> r.nquads
+    PosixPath('dist/1.0.0-abc/pactgraph.nq')
+    >>> r.store_path
+    PosixPath('dist/1.0.0-abc/store')
+    """
+
+    path: Path
+    version: str
+    triple_count: int
+
+    @property
+    def nquads(self) -> Path:
+        return self.path / NQUADS
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / STORE_DIR
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The parsed ``release.json`` (version, counts, per-graph counts, file sizes)."""
+        return json.loads((self.path / RELEASE_JSON).read_text(encoding="utf-8"))
+
+    @property
+    def files(self) -> dict[str, Path]:
+        """The published files, by name, in ``SHA256SUMS`` order (the store is not one)."""
+        names = [line.split("  ", 1)[1] for line in self.checksums.splitlines() if line]
+        return {name: self.path / name for name in [*names, SUMS]}
+
+    @property
+    def checksums(self) -> str:
+        return (self.path / SUMS).read_text(encoding="ascii")
+
+    def open_store(self):  # -> pyoxigraph.Store (imported lazily: the CLI starts faster)
+        """The release's store, opened read-only."""
+        import pyoxigraph
+
+        return pyoxigraph.Store.read_only(str(self.store_path))
+
+    @classmethod
+    def open(cls, path: Path) -> Release:
+        """Read a release directory (raises ``FileNotFoundError`` if it is not one)."""
+        metadata = json.loads((path / RELEASE_JSON).read_text(encoding="utf-8"))
+        return cls(path=path, version=metadata["version"], triple_count=metadata["triple_count"])
+
+
+def latest_release(out: Path) -> Release | None:
+    """The release ``out/latest`` points at, or ``None`` when there is none yet.
+
+    >>> latest_release(Path("/nonexistent")) is None
+    True
+    """
+    link = out / LATEST
+    try:
+        return Release.open(link.resolve(strict=True))
+    except (FileNotFoundError, NotADirectoryError, KeyError, ValueError):
+        return None
+
+
+def build_release(out: Path, settings: Settings = SETTINGS) -> Release:
+    """Build and publish a release of the data under ``settings`` into ``out``.
+
+    Raises :class:`pactgraph.dataset.DataFileError` or :class:`pactgraph.build.ReleaseError`
+    (and leaves ``out`` untouched) when the data is broken or fails a release gate.
+    """
+    from pactgraph.build import build  # build imports this module
+
+    return build(out, settings)
+
+
+def is_current(release: Release, settings: Settings = SETTINGS) -> bool:
+    """Whether a release was built from exactly the data files under ``settings``."""
+    from pactgraph.build import source_digest
+
+    return release.metadata.get("source_digest") == source_digest(settings)
