@@ -1,0 +1,179 @@
+"""The ``pactgraph`` command line: validate, build, query (and more verbs added by others).
+
+Bad input never ends in a traceback: the known error types below become one line on stderr
+and a non-zero exit status (1 = the data or a release gate is at fault, 2 = the request is).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pactgraph import __version__
+from pactgraph.dataset import DataFileError, DataFiles, load_union, ontology_graph, turtle_files
+from pactgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
+from pactgraph.query import QuerySyntaxError
+from pactgraph.settings import DEFAULT_DIST, SETTINGS
+
+# Exception type → exit status. Checked in order; the first match wins.
+ERROR_EXIT_CODES: dict[type[BaseException], int] = {
+    QuerySyntaxError: 2,
+    DataFileError: 1,
+    FileNotFoundError: 2,
+    ValueError: 2,
+    OSError: 1,
+}
+
+
+def _release_error_code() -> dict[type[BaseException], int]:
+    from pactgraph.build import ReleaseError  # imports pyoxigraph; only needed on failure
+
+    return {ReleaseError: 1}
+
+
+class PactgraphGroup(click.Group):
+    """A click group that turns expected errors into one line and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            codes = {**_release_error_code(), **ERROR_EXIT_CODES}
+            for kind, code in codes.items():
+                if isinstance(error, kind):
+                    click.echo(f"pactgraph: error: {error}", err=True)
+                    ctx.exit(code)
+            raise
+
+
+@click.group(cls=PactgraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pactgraph")
+def main() -> None:
+    """pactgraph: a knowledge graph of how states bind themselves to each other's security.
+
+    Validate the data, build a release (dumps plus an embedded store) and query it.
+    """
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    """Files as given, and every ``.ttl`` under a directory."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(turtle_files(path) if path.is_dir() else [path])
+    return files
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "ttl"]),
+    default="text",
+    show_default=True,
+    help="Report as readable lines, or as a SHACL validation report in Turtle.",
+)
+def validate(paths: tuple[Path, ...], output_format: str) -> None:
+    """Check the data against the SHACL shapes; exit 0 only when everything conforms.
+
+    With no PATH, checks the shipped data (ontology, vocabularies and graph). With PATHs
+    (files or folders of .ttl), checks those, read together with the ontology and
+    vocabularies so class hierarchies are known.
+
+    \b
+    Examples:
+      pactgraph validate
+      pactgraph validate graph/instruments/mous.ttl
+      pactgraph validate --format ttl > report.ttl
+    """
+    from pactgraph.validate import validate_graph  # pyshacl is slow to import
+
+    if paths:
+        data = load_union(_expand(paths)) + ontology_graph(SETTINGS)
+    else:
+        data = load_union(DataFiles.discover(SETTINGS).all)
+    report = validate_graph(data, settings=SETTINGS)
+    click.echo(report.as_turtle() if output_format == "ttl" else report.as_text())
+    if not report.conforms:
+        count = len(report.violations)
+        click.echo(f"pactgraph: {count} violation(s); the data does not conform", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DIST,
+    show_default=True,
+    help="Folder that holds the releases and the 'latest' link.",
+)
+def build(out: Path) -> None:
+    """Validate the data, run the release gates and write a release to OUT/<version>/.
+
+    The release holds Turtle, N-Triples, N-Quads and JSON-LD dumps (each also gzipped),
+    SHA256SUMS, release.json and an embedded store; OUT/latest then points at it. Nothing is
+    written when a check fails.
+
+    \b
+    Example:
+      pactgraph build --out dist
+    """
+    from pactgraph.build import ReleaseError
+    from pactgraph.release import build_release
+
+    try:
+        release = build_release(out, SETTINGS)
+    except ReleaseError as error:
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        raise ReleaseError(error.gate, error.problems) from None
+    click.echo(f"release {release.version}: {release.triple_count} triples in {release.path}")
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice([*RESULT_FORMATS, *GRAPH_FORMATS]),
+    default=None,
+    help="Result format; default json for SELECT/ASK and ttl for CONSTRUCT/DESCRIBE.",
+)
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DIST,
+    show_default=True,
+    help="Where releases are; the latest one is used if it matches the data.",
+)
+def query(query: str, output_format: str | None, dist: Path) -> None:
+    """Run a SPARQL query (text, or a .rq file) on the embedded store.
+
+    The default graph is the union of all named graphs (one per data file). Uses the latest
+    release's store when it was built from the current data, else loads the data into
+    memory.
+
+    \b
+    Examples:
+      pactgraph query 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
+      pactgraph query queries/01-binding-instruments.rq
+      pactgraph query 'CONSTRUCT WHERE { ?s a ?c }' --format nt
+    """
+    from pactgraph.formats import format_for, serialize_result
+    from pactgraph.query import read_query, run_query
+    from pactgraph.store import open_store
+
+    text = read_query(query)
+    store = open_store(dist, SETTINGS)
+    result = run_query(store, text)
+    fmt = format_for(result, output_format)
+    output = click.get_binary_stream("stdout")
+    output.write(serialize_result(result, fmt))
+    output.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
