@@ -1,0 +1,271 @@
+"""Validate data against the SHACL shapes in ``shapes/`` with pySHACL.
+
+The ontology and the SKOS vocabularies are passed to pySHACL as the ``ont_graph``: they are
+mixed into (a copy of) the data graph, so ``sh:class`` and ``sh:targetClass`` follow
+``rdfs:subClassOf`` and concept-scheme checks see ``skos:inScheme``. No inference is run:
+with the hierarchy present, SHACL Core gets class membership right without it, many times
+faster.
+
+>>> from rdflib import Graph
+>>> report = validate_graph(Graph())
+>>> report.conforms, report.violations
+(True, [])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pyshacl import validate
+from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
+from pactgraph.settings import SETTINGS, Settings
+
+SHAPES = Namespace("https://w3id.org/pactgraph/shapes#")
+
+# Prefixes used to print nodes compactly in reports; the data's own prefixes are not known
+# once graphs are merged, so the project's namespaces are listed here once.
+_PREFIXES: dict[str, str] = {
+    "pact": "https://w3id.org/pactgraph/ontology#",
+    "shape": str(SHAPES),
+    "actor": "https://w3id.org/pactgraph/id/actor/",
+    "instrument": "https://w3id.org/pactgraph/id/instrument/",
+    "obligation": "https://w3id.org/pactgraph/id/obligation/",
+    "condition": "https://w3id.org/pactgraph/id/condition/",
+    "amount": "https://w3id.org/pactgraph/id/amount/",
+    "period": "https://w3id.org/pactgraph/id/period/",
+    "instant": "https://w3id.org/pactgraph/id/instant/",
+    "figure": "https://w3id.org/pactgraph/id/figure/",
+    "source": "https://w3id.org/pactgraph/id/source/",
+    "claim": "https://w3id.org/pactgraph/id/claim/",
+    "topic": "https://w3id.org/pactgraph/id/topic/",
+    "review": "https://w3id.org/pactgraph/id/review/",
+    "vocab": "https://w3id.org/pactgraph/vocab/",
+    "schema": "http://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "time": "http://www.w3.org/2006/time#",
+    "org": "http://www.w3.org/ns/org#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def _local_name(node: Node | None) -> str:
+    """The part of an IRI after its last ``#`` or ``/``.
+
+    >>> _local_name(SH.MinCountConstraintComponent)
+    'MinCountConstraintComponent'
+    """
+    if node is None:
+        return ""
+    text = str(node)
+    return text[max(text.rfind("#"), text.rfind("/")) + 1 :]
+
+
+def compact(node: Node | None) -> str:
+    """A short, readable rendering of a node: ``prefix:local`` for known IRIs, N3 otherwise.
+
+    >>> compact(URIRef("https://w3id.org/pactgraph/id/actor/israel"))
+    'actor:israel'
+    >>> from rdflib import Literal
+    >>> compact(Literal("3.8"))
+    '"3.8"'
+    """
+    if node is None:
+        return "-"
+    if isinstance(node, URIRef):
+        # Longest namespace first, so "vocab/obligation-type/x" is not cut at "vocab/".
+        for prefix, namespace in sorted(_PREFIXES.items(), key=lambda item: -len(item[1])):
+            local = str(node)[len(namespace) :]
+            if str(node).startswith(namespace) and local and "#" not in local:
+                return f"{prefix}:{local}"
+    return node.n3()
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One SHACL validation result, flattened for people and tests.
+
+    ``source_shape`` is the shape that produced the result (often a blank-node property
+    shape); ``shape`` is the named shape it belongs to (the shape itself when it is named,
+    otherwise the node shape that holds the property shape).
+    """
+
+    focus_node: Node
+    path: Node | None
+    component: str
+    message: str
+    source_shape: Node
+    severity: str
+    value: Node | None
+    shape: URIRef | None = None
+
+    @property
+    def shape_name(self) -> str:
+        """Local name of the named shape, e.g. ``ObligationShape``."""
+        return _local_name(self.shape)
+
+    def sort_key(self) -> tuple[str, ...]:
+        """Order by focus node, then path, constraint and value: stable across runs."""
+        return (
+            compact(self.focus_node),
+            compact(self.path),
+            self.shape_name,
+            self.component,
+            compact(self.value),
+            self.message,
+        )
+
+    def as_text(self) -> str:
+        """One readable block: focus node, path, constraint, value and message."""
+        lines = [
+            f"{self.severity}: {compact(self.focus_node)}",
+            f"  path:       {compact(self.path)}",
+            f"  constraint: {self.component} (shape:{self.shape_name})",
+        ]
+        if self.value is not None:
+            lines.append(f"  value:      {compact(self.value)}")
+        lines.append(f"  message:    {self.message}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of validating a graph: whether it conforms, and every result."""
+
+    conforms: bool
+    violations: list[Violation] = field(default_factory=list)
+    results_graph: Graph = field(default_factory=Graph, repr=False)
+
+    def as_text(self) -> str:
+        """Every violation as a readable block, sorted; identical for identical input.
+
+        >>> ValidationReport(conforms=True).as_text()
+        'Conforms: no violations.'
+        """
+        if not self.violations:
+            return "Conforms: no violations." if self.conforms else "Does not conform."
+        blocks = [v.as_text() for v in sorted(self.violations, key=Violation.sort_key)]
+        header = f"Does not conform: {len(self.violations)} result(s)."
+        return "\n\n".join([header, *blocks])
+
+    def as_turtle(self) -> str:
+        """The pySHACL results graph (a ``sh:ValidationReport``) as Turtle."""
+        return self.results_graph.serialize(format="turtle")
+
+
+def _fingerprint(files: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Path, size and modification time of each file: changes whenever a file is edited."""
+    return tuple(
+        (str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in sorted(files)
+    )
+
+
+@lru_cache(maxsize=4)
+def _shapes_for(fingerprint: tuple[tuple[str, int, int], ...]) -> Graph:
+    return load_union(Path(path) for path, _, _ in fingerprint)
+
+
+@lru_cache(maxsize=4)
+def _ontology_for(fingerprint: tuple[tuple[str, int, int], ...], settings: Settings) -> Graph:
+    del fingerprint  # only part of the cache key
+    return ontology_graph(settings)
+
+
+def _cached_shapes(settings: Settings) -> Graph:
+    return _shapes_for(_fingerprint(turtle_files(settings.shapes_dir)))
+
+
+def _cached_ontology(settings: Settings) -> Graph:
+    files = DataFiles.discover(settings)
+    return _ontology_for(_fingerprint([*files.ontology, *files.vocab]), settings)
+
+
+def load_shapes(settings: Settings = SETTINGS) -> Graph:
+    """Every shapes file under ``settings.shapes_dir`` as one Graph (a copy the caller owns).
+
+    >>> shapes = load_shapes()
+    >>> (SHAPES.ObligationShape, RDF.type, SH.NodeShape) in shapes
+    True
+    """
+    copy = Graph()
+    copy += _cached_shapes(settings)
+    return copy
+
+
+def _named_shape(shapes: Graph, shape: Node) -> URIRef | None:
+    """The named shape a (possibly blank-node) source shape belongs to."""
+    seen: set[Node] = set()
+    while not isinstance(shape, URIRef):
+        if shape in seen:
+            return None
+        seen.add(shape)
+        parent = shapes.value(predicate=SH.property, object=shape)
+        if parent is None:
+            return None
+        shape = parent
+    return shape
+
+
+def _violations(results: Graph, shapes: Graph) -> list[Violation]:
+    found = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        source_shape = results.value(result, SH.sourceShape)
+        messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+        found.append(
+            Violation(
+                focus_node=results.value(result, SH.focusNode),
+                path=results.value(result, SH.resultPath),
+                component=_local_name(results.value(result, SH.sourceConstraintComponent)),
+                message=" / ".join(messages),
+                source_shape=source_shape,
+                severity=_local_name(results.value(result, SH.resultSeverity)),
+                value=results.value(result, SH.value),
+                shape=_named_shape(shapes, source_shape),
+            )
+        )
+    return sorted(found, key=Violation.sort_key)
+
+
+def _as_graph(data: Graph) -> Graph:
+    """pySHACL validates each graph of a Dataset on its own; we want the union."""
+    if not isinstance(data, Dataset):
+        return data
+    union = Graph()
+    for subject, predicate, obj, _ in data.quads():
+        union.add((subject, predicate, obj))
+    return union
+
+
+def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationReport:
+    """Validate ``data`` (a Graph, or a Dataset taken as the union of its graphs).
+
+    >>> from pactgraph.dataset import load_union
+    >>> report = validate_graph(load_union([]))
+    >>> report.conforms
+    True
+    """
+    shapes = _cached_shapes(settings)
+    conforms, results, _ = validate(
+        _as_graph(data),
+        shacl_graph=shapes,
+        ont_graph=_cached_ontology(settings),
+        inference="none",
+        advanced=False,
+        allow_warnings=False,
+    )
+    return ValidationReport(
+        conforms=bool(conforms),
+        violations=_violations(results, shapes),
+        results_graph=results,
+    )
