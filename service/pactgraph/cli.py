@@ -15,7 +15,7 @@ from pactgraph import __version__
 from pactgraph.dataset import DataFileError, DataFiles, load_union, ontology_graph, turtle_files
 from pactgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 from pactgraph.query import QuerySyntaxError
-from pactgraph.settings import DEFAULT_DIST, SETTINGS
+from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings
 
 # Exception type → exit status. Checked in order; the first match wins.
 ERROR_EXIT_CODES: dict[type[BaseException], int] = {
@@ -50,11 +50,27 @@ class PactgraphGroup(click.Group):
 
 @click.group(cls=PactgraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pactgraph")
-def main() -> None:
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Data root holding ontology/, graph/, shapes/ and queries/ "
+    "[default: the shipped data; env PACTGRAPH_DATA].",
+)
+@click.pass_context
+def main(ctx: click.Context, data: Path | None) -> None:
     """pactgraph: a knowledge graph of how states bind themselves to each other's security.
 
     Validate the data, build a release (dumps plus an embedded store) and query it.
     """
+    ctx.obj = Settings(root=data.resolve()) if data else SETTINGS
+
+
+def current_settings() -> Settings:
+    """The data settings of the running command (``--data``, else the shipped data)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx else None
+    return obj if isinstance(obj, Settings) else SETTINGS
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -90,11 +106,12 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """
     from pactgraph.validate import validate_graph  # pyshacl is slow to import
 
+    settings = current_settings()
     if paths:
-        data = load_union(_expand(paths)) + ontology_graph(SETTINGS)
+        data = load_union(_expand(paths)) + ontology_graph(settings)
     else:
-        data = load_union(DataFiles.discover(SETTINGS).all)
-    report = validate_graph(data, settings=SETTINGS)
+        data = load_union(DataFiles.discover(settings).all)
+    report = validate_graph(data, settings=settings)
     click.echo(report.as_turtle() if output_format == "ttl" else report.as_text())
     if not report.conforms:
         count = len(report.violations)
@@ -125,7 +142,7 @@ def build(out: Path) -> None:
     from pactgraph.release import build_release
 
     try:
-        release = build_release(out, SETTINGS)
+        release = build_release(out, current_settings())
     except ReleaseError as error:
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
@@ -167,7 +184,7 @@ def query(query: str, output_format: str | None, dist: Path) -> None:
     from pactgraph.store import open_store
 
     text = read_query(query)
-    store = open_store(dist, SETTINGS)
+    store = open_store(dist, current_settings())
     result = run_query(store, text)
     fmt = format_for(result, output_format)
     output = click.get_binary_stream("stdout")
