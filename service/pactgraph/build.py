@@ -66,13 +66,16 @@ def union_graph(dataset: Dataset) -> Graph:
 
 
 def gate_shacl(dataset: Dataset, settings: Settings) -> list[str]:
-    """Every SHACL violation of the union graph, as one line each."""
-    from pactgraph.validate import validate_graph  # pyshacl is slow to import
+    """Every SHACL violation of the union of the graphs, one line each."""
+    from pactgraph.validate import compact, validate_graph  # pyshacl is slow to import
 
-    report = validate_graph(union_graph(dataset), settings=settings)
+    report = validate_graph(dataset, settings=settings)
     if report.conforms:
         return []
-    return [str(v) for v in report.violations] or [report.as_text()]
+    return [
+        f"{compact(v.focus_node)} {compact(v.path)}: {v.component}: {v.message}"
+        for v in report.violations
+    ] or ["the data does not conform to the shapes"]
 
 
 def ontology_version(dataset: Dataset) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from pactgraph import __version__
-from pactgraph.dataset import DataFileError, DataFiles, load_union, ontology_graph, turtle_files
+from pactgraph.dataset import DataFileError, DataFiles, load_union, turtle_files
 from pactgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 from pactgraph.query import QuerySyntaxError
 from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings
@@ -107,11 +107,9 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     from pactgraph.validate import validate_graph  # pyshacl is slow to import
 
     settings = current_settings()
-    if paths:
-        data = load_union(_expand(paths)) + ontology_graph(settings)
-    else:
-        data = load_union(DataFiles.discover(settings).all)
-    report = validate_graph(data, settings=settings)
+    # With PATHs, validate_graph still adds the ontology and vocabularies (the hierarchy).
+    files = _expand(paths) if paths else DataFiles.discover(settings).all
+    report = validate_graph(load_union(files), settings=settings)
     click.echo(report.as_turtle() if output_format == "ttl" else report.as_text())
     if not report.conforms:
         count = len(report.violations)
