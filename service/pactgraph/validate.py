@@ -1,10 +1,11 @@
 """Validate data against the SHACL shapes in ``shapes/`` with pySHACL.
 
-The ontology and the SKOS vocabularies are passed to pySHACL as the ``ont_graph``: they are
-mixed into (a copy of) the data graph, so ``sh:class`` and ``sh:targetClass`` follow
-``rdfs:subClassOf`` and concept-scheme checks see ``skos:inScheme``. No inference is run:
-with the hierarchy present, SHACL Core gets class membership right without it, many times
-faster.
+The ontology and the SKOS vocabularies are added to a copy of the data graph before
+validation, so ``sh:class`` and ``sh:targetClass`` follow ``rdfs:subClassOf`` and
+concept-scheme checks see ``skos:inScheme``. (pySHACL's own ``ont_graph`` option copies only
+RDFS/OWL axioms, not SKOS concepts, so it cannot serve the scheme checks.) No inference is
+run: with the hierarchy present, SHACL Core gets class membership right without it, many
+times faster.
 
 >>> from rdflib import Graph
 >>> report = validate_graph(Graph())
@@ -219,7 +220,9 @@ def _named_shape(shapes: Graph, shape: Node) -> URIRef | None:
 
 def _violations(results: Graph, shapes: Graph) -> list[Violation]:
     found = []
-    for result in results.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: results nested under sh:detail (why an sh:node or
+    # sh:or member failed) repeat the top-level one from the inner shape's point of view.
+    for result in results.objects(predicate=SH.result):
         source_shape = results.value(result, SH.sourceShape)
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
         found.append(
@@ -237,13 +240,16 @@ def _violations(results: Graph, shapes: Graph) -> list[Violation]:
     return sorted(found, key=Violation.sort_key)
 
 
-def _as_graph(data: Graph) -> Graph:
-    """pySHACL validates each graph of a Dataset on its own; we want the union."""
-    if not isinstance(data, Dataset):
-        return data
+def _with_ontology(data: Graph, settings: Settings) -> Graph:
+    """A new Graph: the data (a Dataset counts as the union of its graphs) plus the ontology
+    and vocabularies. pySHACL would validate each graph of a Dataset on its own."""
     union = Graph()
-    for subject, predicate, obj, _ in data.quads():
-        union.add((subject, predicate, obj))
+    union += _cached_ontology(settings)
+    if isinstance(data, Dataset):
+        for subject, predicate, obj, _ in data.quads():
+            union.add((subject, predicate, obj))
+    else:
+        union += data
     return union
 
 
@@ -257,12 +263,12 @@ def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationRepo
     """
     shapes = _cached_shapes(settings)
     conforms, results, _ = validate(
-        _as_graph(data),
+        _with_ontology(data, settings),
         shacl_graph=shapes,
-        ont_graph=_cached_ontology(settings),
         inference="none",
         advanced=False,
         allow_warnings=False,
+        inplace=True,  # the graph is our own copy: no need for pySHACL to clone it again
     )
     return ValidationReport(
         conforms=bool(conforms),
