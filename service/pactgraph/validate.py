@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pyshacl import validate
 from rdflib import Dataset, Graph, Namespace, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
@@ -195,6 +195,7 @@ def _cached_ontology(settings: Settings) -> Graph:
 def load_shapes(settings: Settings = SETTINGS) -> Graph:
     """Every shapes file under ``settings.shapes_dir`` as one Graph (a copy the caller owns).
 
+    >>> from rdflib.namespace import RDF
     >>> shapes = load_shapes()
     >>> (SHAPES.ObligationShape, RDF.type, SH.NodeShape) in shapes
     True
