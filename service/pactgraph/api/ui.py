@@ -1,0 +1,239 @@
+"""``/``: the query page (YASGUI from our own origin), its example queries and the model picture.
+
+Routes:
+
+- ``/``                   the page: YASGUI bound to ``/sparql``, the research questions of
+                          ``queries/*.rq`` as named examples with permalinks, links to the
+                          dumps, the service description and the model picture.
+- ``/ui/examples.json``   the examples: ``name`` (file stem), ``title``, ``description``, ``query``.
+- ``/ui/static/<file>``   our own CSS and JavaScript (``service/pactgraph/ui/static``).
+- ``/ui/vendor/<file>``   YASGUI's build files, from ``node_modules`` installed by
+                          ``scripts/setup.sh`` (``npm ci``); never a CDN, never committed.
+- ``/model.svg``          the model picture (``docs/model.svg``) when the data root has one.
+
+Every file route looks names up in a table, so no request path reaches the filesystem. When
+YASGUI is not installed the page still loads and says how to install it, and the examples
+stay readable and linkable.
+
+Also exported for the other routers: :func:`prefers_html` (browser or API client?) and
+:func:`render_page` (one Jinja environment, autoescaping, for every HTML page we serve).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pactgraph.settings import SETTINGS
+
+router = APIRouter()
+
+UI_DIR = Path(__file__).resolve().parents[1] / "ui"
+TEMPLATES_DIR = UI_DIR / "templates"
+STATIC_DIR = UI_DIR / "static"
+YASGUI_BUILD = UI_DIR / "node_modules" / "@zazuko" / "yasgui" / "build"
+
+# URL name -> (file, media type). Only these files are served; the source maps let a
+# researcher debug the editor without us shipping anything else.
+VENDOR_FILES: dict[str, tuple[Path, str]] = {
+    "yasgui.min.js": (YASGUI_BUILD / "yasgui.min.js", "text/javascript"),
+    "yasgui.min.css": (YASGUI_BUILD / "yasgui.min.css", "text/css"),
+    "yasgui.min.js.map": (YASGUI_BUILD / "yasgui.min.js.map", "application/json"),
+}
+STATIC_FILES: dict[str, tuple[Path, str]] = {
+    "app.js": (STATIC_DIR / "app.js", "text/javascript"),
+    "style.css": (STATIC_DIR / "style.css", "text/css"),
+}
+# Revalidate every time (cheap 304s): the vendor build changes when setup pins a new version.
+ASSET_CACHE_CONTROL = "no-cache"
+
+MODEL_PICTURE = "docs/model.svg"
+
+# Header lines of a query file that describe it (``# title: ...``), in the order shown.
+QUERY_HEADER_FIELDS: tuple[str, ...] = ("title", "description")
+
+_ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _accept_q(accept: str) -> dict[str, float]:
+    """Media range -> q from an ``Accept`` header (malformed q-values count as 0).
+
+    >>> _accept_q("text/html, application/json;q=0.5")
+    {'text/html': 1.0, 'application/json': 0.5}
+    """
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[media.lower()] = max(q, weights.get(media.lower(), 0.0))
+    return weights
+
+
+def prefers_html(request: Request) -> bool:
+    """True when the client would rather read HTML than JSON (``?format=`` overrides).
+
+    Browsers send ``text/html`` first; API clients send ``application/json``, ``*/*`` or
+    nothing, and get JSON.
+    """
+    override = request.query_params.get("format")
+    if override in {"html", "json"}:
+        return override == "html"
+    weights = _accept_q(request.headers.get("accept", ""))
+    html = weights.get("text/html", 0.0)
+    json = max(weights.get("application/json", 0.0), weights.get("*/*", 0.0))
+    return html > 0 and html >= json
+
+
+def render_page(
+    request: Request, template: str, status_code: int = 200, **context: Any
+) -> Response:
+    """Render one of ``ui/templates`` as an HTML response (autoescaped)."""
+    context.setdefault("model_picture", model_picture() is not None)  # the nav links to it
+    html = _ENV.get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A research question from ``queries/``: its file stem, header fields and text."""
+
+    name: str
+    title: str
+    description: str
+    query: str
+
+    @property
+    def permalink(self) -> str:
+        """The page URL that opens (and runs) this query in its own YASGUI tab."""
+        return "/?" + urlencode({"query": self.query, "tabTitle": self.title})
+
+
+def read_example(path: Path) -> Example:
+    """An :class:`Example` from a ``.rq`` file's ``# title:`` / ``# description:`` lines.
+
+    The title falls back to the file name, so a file without a header is still offered.
+    """
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            if stripped:
+                break  # the header is the leading comment block
+            continue
+        key, sep, value = stripped.lstrip("#").partition(":")
+        key = key.strip().lower()
+        if sep and key in QUERY_HEADER_FIELDS and key not in fields:
+            fields[key] = value.strip()
+    return Example(
+        name=path.stem,
+        title=fields.get("title") or path.stem,
+        description=fields.get("description", ""),
+        query=text,
+    )
+
+
+def list_examples(queries_dir: Path | None = None) -> list[Example]:
+    """Every ``*.rq`` directly in ``queries_dir`` (not ``qc/``), by file name; [] when none.
+
+    >>> list_examples(Path("/nonexistent"))
+    []
+    """
+    folder = queries_dir or SETTINGS.queries_dir
+    if not folder.is_dir():
+        return []
+    return [read_example(p) for p in sorted(folder.glob("*.rq")) if p.is_file()]
+
+
+def yasgui_installed() -> bool:
+    """Whether ``npm ci`` has put YASGUI's build where ``/ui/vendor/`` looks for it."""
+    return all(path.is_file() for path, _ in VENDOR_FILES.values() if path.suffix != ".map")
+
+
+def model_picture() -> Path | None:
+    """``docs/model.svg`` under the data root, when there is one."""
+    path = SETTINGS.root / MODEL_PICTURE
+    return path if path.is_file() else None
+
+
+def _release_info(request: Request) -> dict[str, Any]:
+    release = getattr(request.app.state, "release", None)
+    if release is None:
+        return {}
+    return {"version": release.version, "triple_count": release.triple_count}
+
+
+def render_index(request: Request) -> Response:
+    """The query page; ``GET /sparql`` may return it to browsers too."""
+    return render_page(
+        request,
+        "index.html",
+        examples=list_examples(),
+        yasgui=yasgui_installed(),
+        model_picture=model_picture() is not None,
+        release=_release_info(request),
+    )
+
+
+@router.get("/", response_class=HTMLResponse, name="ui_index")
+def index(request: Request) -> Response:
+    """The query page."""
+    return render_index(request)
+
+
+@router.get("/ui/examples.json", name="ui_examples")
+def examples() -> JSONResponse:
+    """The example queries as JSON (what the page's script loads)."""
+    return JSONResponse(
+        [asdict(e) | {"permalink": e.permalink} for e in list_examples()],
+        headers={"Cache-Control": ASSET_CACHE_CONTROL},
+    )
+
+
+def _serve(table: dict[str, tuple[Path, str]], name: str) -> Response:
+    entry = table.get(name)
+    if entry is None or not entry[0].is_file():
+        return JSONResponse({"error": f"not found: {name}"}, status_code=404)
+    path, media_type = entry
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": ASSET_CACHE_CONTROL})
+
+
+@router.get("/ui/vendor/{name}", name="ui_vendor")
+def vendor(name: str) -> Response:
+    """YASGUI's installed build files (404 until ``npm ci`` has run)."""
+    return _serve(VENDOR_FILES, name)
+
+
+@router.get("/ui/static/{name}", name="ui_static")
+def static(name: str) -> Response:
+    """Our own page script and style."""
+    return _serve(STATIC_FILES, name)
+
+
+@router.get("/model.svg", name="model_picture")
+def model_svg() -> Response:
+    """The model picture from ``docs/model.svg`` (404 when the data root has none)."""
+    path = model_picture()
+    if path is None:
+        return JSONResponse({"error": "not found: model.svg"}, status_code=404)
+    return FileResponse(path, media_type="image/svg+xml")
