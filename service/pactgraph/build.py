@@ -110,12 +110,36 @@ def gate_no_blank_nodes(dataset: Dataset, settings: Settings) -> list[str]:
     return sorted(problems)
 
 
+def gate_reasoning(dataset: Dataset, settings: Settings) -> list[str]:
+    """HermiT: refuse an inconsistent graph or an unsatisfiable class (see pactgraph.reason)."""
+    from pactgraph.reason import reasoning_gate  # owlready2 is slow to import
+
+    return reasoning_gate(dataset, settings)
+
+
+def gate_quality(dataset: Dataset, settings: Settings) -> list[str]:
+    """Every query in queries/qc/ must return no rows (see pactgraph.quality)."""
+    from pactgraph.quality import quality_gate
+
+    return quality_gate(dataset, settings)
+
+
+def gate_inferred_graph(dataset: Dataset, settings: Settings) -> list[str]:
+    """Add the inferred named graph to the release (see pactgraph.inference); never fails."""
+    from pactgraph.inference import inference_gate
+
+    return inference_gate(dataset, settings)
+
+
 # The release gates, in order. Append more with GATES.append(("name", function)) in this
 # module; the first gate reporting problems stops the build.
 GATES: list[tuple[str, Gate]] = [
     ("ontology-version", gate_versioned),
     ("shacl", gate_shacl),
     ("no-blank-nodes", gate_no_blank_nodes),
+    ("reasoning", gate_reasoning),
+    ("quality", gate_quality),
+    ("inferred-graph", gate_inferred_graph),
 ]
 
 
@@ -306,6 +330,16 @@ def build(out: Path, settings: Settings = SETTINGS) -> Release:
     Raises :class:`pactgraph.dataset.DataFileError` for a broken file and
     :class:`ReleaseError` when a gate fails; in both cases ``out`` is left as it was.
     """
+    dataset = checked_dataset(settings)
+    return publish(release_content(dataset, settings), out)
+
+
+def checked_dataset(settings: Settings = SETTINGS) -> Dataset:
+    """The dataset as a release publishes it: loaded, then passed through every gate.
+
+    Gates may add to it (the inferred graph does), so compare dumps against this, not
+    against :func:`pactgraph.dataset.load_dataset`.
+    """
     dataset = load_dataset(settings=settings)
     run_gates(dataset, settings)
-    return publish(release_content(dataset, settings), out)
+    return dataset

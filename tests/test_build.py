@@ -1,0 +1,264 @@
+"""Release builds: deterministic dumps, faithful round trips, checksums, atomic publishing."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import BNode, Dataset, Graph
+from rdflib.compare import isomorphic
+
+from pactgraph import build as build_module
+from pactgraph.build import GATES, ReleaseError, checked_dataset, gzip_bytes, union_graph
+from pactgraph.dataset import DataFileError, load_dataset
+from pactgraph.release import Release, build_release, is_current, latest_release
+from pactgraph.settings import Settings
+from pactgraph.store import current_release
+
+BROKEN_DIR = Path(__file__).parent / "data" / "broken"
+DUMPS = ("pactgraph.ttl", "pactgraph.nt", "pactgraph.nq", "pactgraph.jsonld")
+
+
+def _snapshot(out: Path) -> dict[str, object]:
+    """Every entry under ``out`` (links by target, files by content hash)."""
+    state: dict[str, object] = {}
+    for path in sorted(out.rglob("*")):
+        key = str(path.relative_to(out))
+        if path.is_symlink():
+            state[key] = ("link", str(path.readlink()))
+        elif path.is_file():
+            state[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
+def _named(dataset: Dataset) -> dict:
+    default = dataset.default_graph.identifier
+    return {g.identifier: g for g in dataset.graphs() if g.identifier != default and len(g)}
+
+
+def _without_bnodes(triples) -> set:
+    return {t for t in triples if not any(isinstance(term, BNode) for term in t)}
+
+
+# ------------------------------------------------------------------------ determinism
+
+
+def test_two_builds_of_the_same_input_are_byte_identical(mini_settings: Settings, tmp_path):
+    first = build_release(tmp_path / "a", mini_settings)
+    second = build_release(tmp_path / "b", mini_settings)
+    assert first.version == second.version
+    for name in first.files:
+        assert (first.path / name).read_bytes() == (second.path / name).read_bytes(), name
+
+
+def test_version_is_ontology_version_and_nquads_hash(mini_release: Release):
+    digest = hashlib.sha256(mini_release.nquads.read_bytes()).hexdigest()
+    assert mini_release.version == f"0.0.1-{digest[:12]}"
+    assert mini_release.path.name == mini_release.version
+
+
+def test_line_dumps_are_sorted_and_unique(mini_release: Release):
+    for name in ("pactgraph.nt", "pactgraph.nq"):
+        lines = (mini_release.path / name).read_text(encoding="utf-8").splitlines()
+        assert lines == sorted(set(lines)), name
+        assert lines, name
+
+
+# ------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("which", ["mini", "shipped"])
+def test_every_dump_parses_back_to_the_dataset(which, mini_release, mini_settings, request):
+    chosen_release = mini_release if which == "mini" else request.getfixturevalue("release")
+    chosen_settings = mini_settings if which == "mini" else request.getfixturevalue("settings")
+    dataset = checked_dataset(chosen_settings)
+    union = union_graph(dataset)
+    path = chosen_release.path
+
+    for name, fmt in (("pactgraph.ttl", "turtle"), ("pactgraph.nt", "nt")):
+        parsed = Graph().parse(path / name, format=fmt)
+        assert isomorphic(parsed, union), name
+        assert _without_bnodes(parsed) == _without_bnodes(union), name
+
+    expected = _named(dataset)
+    for name, fmt in (("pactgraph.nq", "nquads"), ("pactgraph.jsonld", "json-ld")):
+        parsed = _named(Dataset().parse(path / name, format=fmt))
+        assert set(parsed) == set(expected), name
+        for graph_name, graph in expected.items():
+            assert isomorphic(parsed[graph_name], graph), (name, graph_name)
+            assert _without_bnodes(parsed[graph_name]) == _without_bnodes(graph)
+
+
+def test_shipped_instance_data_has_no_blank_nodes(release: Release):
+    """The contract's rule, so plain set equality of quads is the whole round-trip story."""
+    instance = [
+        line for line in release.nquads.read_text().splitlines() if "/graph/vocab/" not in line
+    ]
+    instance = [line for line in instance if "/graph/ontology/" not in line]
+    assert instance
+    assert not [line for line in instance if "_:" in line.split('"')[0]]
+
+
+# --------------------------------------------------------------------- release contents
+
+
+def test_sha256sums_lists_every_published_file(mini_release: Release):
+    listed = {}
+    for line in mini_release.checksums.splitlines():
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    assert list(listed) == sorted(listed)
+    on_disk = {p.name for p in mini_release.path.iterdir() if p.is_file()} - {"SHA256SUMS"}
+    assert set(listed) == on_disk
+    assert "store" not in listed
+    for name, digest in listed.items():
+        assert hashlib.sha256((mini_release.path / name).read_bytes()).hexdigest() == digest
+
+
+def test_gzipped_dumps_decompress_to_the_plain_ones_and_are_reproducible(mini_release):
+    for name in DUMPS:
+        packed = (mini_release.path / f"{name}.gz").read_bytes()
+        assert gzip.decompress(packed) == (mini_release.path / name).read_bytes()
+        assert packed[4:8] == b"\0\0\0\0"  # mtime 0
+        assert not packed[3] & 0x08  # FNAME flag unset: no file name stored
+    assert gzip_bytes(b"same") == gzip_bytes(b"same")
+
+
+def test_release_json_counts_and_sizes(mini_release: Release, mini_settings: Settings):
+    meta = json.loads((mini_release.path / "release.json").read_text())
+    assert set(meta) == {
+        "version",
+        "ontology_version",
+        "triple_count",
+        "quad_count",
+        "graphs",
+        "files",
+        "source_digest",
+    }  # and so no timestamps
+    nt_lines = (mini_release.path / "pactgraph.nt").read_text().splitlines()
+    assert meta["triple_count"] == len(nt_lines) == mini_release.triple_count
+    dataset = checked_dataset(mini_settings)
+    assert meta["graphs"] == {str(name): len(g) for name, g in _named(dataset).items()}
+    assert meta["quad_count"] == sum(meta["graphs"].values())
+    for name, size in meta["files"].items():
+        assert (mini_release.path / name).stat().st_size == size
+
+
+def test_store_holds_the_same_quads_and_opens_read_only(mini_release: Release):
+    store = mini_release.open_store()
+    from_store = sorted(str(q) + " ." for q in store)
+    dumped = mini_release.nquads.read_text(encoding="utf-8").splitlines()
+    assert len(from_store) == len(dumped)
+    # The store relabels blank nodes; every quad without one must match exactly.
+    assert [q for q in from_store if "_:" not in q] == [q for q in dumped if "_:" not in q]
+    with pytest.raises(OSError):
+        store.add(
+            ox.Quad(ox.NamedNode("http://e.org/s"), ox.NamedNode("http://e.org/p"), ox.Literal("o"))
+        )
+
+
+def test_latest_points_at_the_release(mini_release: Release):
+    out = mini_release.path.parent
+    assert (out / "latest").is_symlink()
+    assert (out / "latest").readlink() == Path(mini_release.version)  # relative: dist can move
+    assert latest_release(out) == mini_release
+
+
+# ------------------------------------------------------------------------- atomicity
+
+
+def test_rebuilding_leaves_an_existing_release_untouched(mini_copy: Settings, tmp_path: Path):
+    out = tmp_path / "dist"
+    first = build_release(out, mini_copy)
+    before = _snapshot(out)
+    inode = first.path.stat().st_ino
+    again = build_release(out, mini_copy)
+    assert again == first
+    assert first.path.stat().st_ino == inode
+    assert _snapshot(out) == before
+
+
+def test_new_data_makes_a_new_release_and_keeps_the_old(mini_copy: Settings, tmp_path: Path):
+    out = tmp_path / "dist"
+    first = build_release(out, mini_copy)
+    old = _snapshot(first.path)
+    assert is_current(first, mini_copy)
+    states = mini_copy.graph_dir / "actors" / "states.ttl"
+    states.write_text(states.read_text().replace("Betastan", "Betastan Republic"))
+    assert not is_current(first, mini_copy)
+    second = build_release(out, mini_copy)
+    assert second.version != first.version
+    assert latest_release(out) == second
+    assert _snapshot(first.path) == old
+
+
+@pytest.mark.parametrize(
+    ("broken_file", "error"),
+    [("unbound-prefix.ttl", DataFileError), ("shape-violation.ttl", ReleaseError)],
+)
+def test_a_failed_build_leaves_dist_as_it_was(mini_copy, tmp_path, broken_file, error):
+    out = tmp_path / "dist"
+    good = build_release(out, mini_copy)
+    before = _snapshot(out)
+    shutil.copy(BROKEN_DIR / broken_file, mini_copy.graph_dir / broken_file)
+    with pytest.raises(error) as caught:
+        build_release(out, mini_copy)
+    if isinstance(caught.value, ReleaseError):
+        assert caught.value.gate == "shacl"
+        assert any("instrument:nameless" in problem for problem in caught.value.problems)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([good.version, "latest"])
+    assert latest_release(out) == good
+
+
+def test_a_crash_while_writing_leaves_no_partial_directory(mini_copy, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    good = build_release(out, mini_copy)
+    states = mini_copy.graph_dir / "actors" / "states.ttl"
+    states.write_text(states.read_text().replace("Alphaland", "Alphaland Union"))
+    before = _snapshot(out)
+
+    def write_half_then_fail(tmp: Path, content) -> None:
+        (tmp / "pactgraph.nq").write_bytes(content.files["pactgraph.nq"])
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(build_module, "_write_release", write_half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        build_release(out, mini_copy)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([good.version, "latest"])
+
+
+def test_gates_run_in_order_and_the_first_failure_stops_the_build(mini_settings, tmp_path):
+    ran: list[str] = []
+
+    def failing(dataset, settings):
+        ran.append("failing")
+        return ["something is wrong"]
+
+    def never(dataset, settings):
+        ran.append("never")
+        return []
+
+    dataset = load_dataset(settings=mini_settings)
+    with pytest.raises(ReleaseError) as caught:
+        build_module.run_gates(dataset, mini_settings, [("failing", failing), ("never", never)])
+    assert caught.value.gate == "failing"
+    assert caught.value.problems == ["something is wrong"]
+    assert ran == ["failing"]
+    assert [name for name, _ in GATES][:2] == ["ontology-version", "shacl"]
+
+
+def test_query_uses_the_release_only_while_it_is_current(mini_copy: Settings, tmp_path):
+    out = tmp_path / "dist"
+    built = build_release(out, mini_copy)
+    assert current_release(out, mini_copy) == built
+    (mini_copy.graph_dir / "actors" / "states.ttl").write_text(
+        (mini_copy.graph_dir / "actors" / "states.ttl").read_text() + "\n# edited\n"
+    )
+    assert current_release(out, mini_copy) is None
