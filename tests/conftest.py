@@ -16,6 +16,9 @@ from click.testing import CliRunner
 from pactgraph.release import Release, build_release
 from pactgraph.settings import SETTINGS, Settings
 
+# The live-service fixtures (uvicorn on a loopback port) live in their own plugin module.
+pytest_plugins = ["service_fixtures"]
+
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_DATA = TESTS_DIR / "data"
 MINI_ROOT = TEST_DATA / "mini"

@@ -1,0 +1,144 @@
+"""The FastAPI app factory: one release, one worker pool, the routers, CORS and access logs.
+
+``create_app(release, config)`` reads the release's named graphs once; the worker processes
+start with the app (its lifespan) and stop with it. Routers: :mod:`pactgraph.api.sparql`,
+:mod:`pactgraph.api.dumps` and :mod:`pactgraph.api.ui`; they find the release, the config and
+the pool on ``app.state``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from pactgraph import __version__
+from pactgraph.api import dumps, sparql, ui
+from pactgraph.api.config import ServiceConfig
+from pactgraph.api.workers import WorkerPool
+from pactgraph.release import Release
+
+access_log = logging.getLogger("pactgraph.access")
+
+
+class AccessLog:
+    """ASGI middleware: one JSON line per request, written when the response has been sent.
+
+    Fields: method, path, status, duration_ms and query_sha256 (the SHA-256 of the SPARQL
+    query, set by the endpoint; never the query itself, which may be large or private).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_watch(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            state = scope.get("state") or {}
+            access_log.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "query_sha256": state.get("query_sha256"),
+                    }
+                )
+            )
+
+
+def graph_sizes(release: Release) -> dict[str, int]:
+    """Triples per named graph of the release store (read once, in the parent process)."""
+    from pyoxigraph import NamedNode, Store
+
+    store = Store.read_only(str(release.store_path))
+    try:
+        sizes = {g.value: 0 for g in store.named_graphs() if isinstance(g, NamedNode)}
+        for graph in list(sizes):
+            sizes[graph] = sum(
+                1 for _ in store.quads_for_pattern(None, None, None, NamedNode(graph))
+            )
+    finally:
+        del store
+    return sizes
+
+
+def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI:
+    """The service over ``release``: ``/sparql``, ``/healthz``, the dumps and the UI routers."""
+    config = config or ServiceConfig()
+    pool = WorkerPool(release.store_path, config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="pactgraph",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    sizes = graph_sizes(release)
+    app.state.release = release
+    app.state.dist = release.path.parent
+    app.state.config = config
+    app.state.pool = pool
+    app.state.graph_sizes = sizes
+    app.state.known_graphs = set(sizes)
+    app.state.description_cache = {}
+
+    # Read-only endpoints: any origin may read, and no credentials are ever honoured (an
+    # echoed Origin with credentials is what lets other sites act as the user).
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        max_age=86400,
+    )
+    app.add_middleware(AccessLog)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok" if pool.alive else "starting",
+                "version": release.version,
+                "triple_count": release.triple_count,
+                "workers": pool.alive,
+                "worker_restarts": pool.restarts,
+            }
+        )
+
+    app.include_router(sparql.router)
+    app.include_router(dumps.router)
+    app.include_router(ui.router)
+    return app

@@ -1,0 +1,63 @@
+"""Service limits and settings, in one frozen object.
+
+Every limit the endpoint enforces lives here, with the default the issue asks for, so the
+CLI, the app and the tests read the same numbers.
+
+>>> ServiceConfig().timeout_s
+30.0
+>>> ServiceConfig(timeout_s=2).endpoint_iri("http://127.0.0.1:8000/")
+'http://127.0.0.1:8000/sparql'
+>>> ServiceConfig(public_base_iri="https://w3id.org/pactgraph/").endpoint_iri("http://x/")
+'https://w3id.org/pactgraph/sparql'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+ENDPOINT_PATH = "sparql"
+
+
+def _default_workers() -> int:
+    # One worker per core keeps queries CPU-bound without oversubscribing; at least two, so
+    # one runaway query cannot take the whole service while it waits for its timeout.
+    return max(2, min(8, os.cpu_count() or 2))
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What the SPARQL endpoint allows. All sizes are in bytes or characters, times in seconds.
+
+    >>> ServiceConfig(service_allow_list=("https://query.wikidata.org/",)).allows_service(
+    ...     "https://query.wikidata.org/sparql")
+    True
+    >>> ServiceConfig().allows_service("http://127.0.0.1:9999/sparql")
+    False
+    """
+
+    timeout_s: float = 30.0
+    # Worker processes, i.e. queries that run at the same time.
+    max_concurrent: int = field(default_factory=_default_workers)
+    # Requests allowed to wait for a free worker; beyond that the client gets 503.
+    queue_size: int = 16
+    retry_after_s: int = 2
+    # SELECT rows or CONSTRUCT/DESCRIBE triples; more is an error, never a truncated 200.
+    row_cap: int = 100_000
+    max_query_length: int = 100_000
+    max_body_size: int = 1_000_000
+    # IRI prefixes SERVICE may call; empty means no federation at all.
+    service_allow_list: tuple[str, ...] = ()
+    # Where the service is published (e.g. behind the w3id redirect); None: the request's URL.
+    public_base_iri: str | None = None
+    # Bytes per message when a worker streams a serialised result back.
+    chunk_size: int = 256 * 1024
+
+    def endpoint_iri(self, request_base: str) -> str:
+        """The endpoint's IRI, for the service description."""
+        base = self.public_base_iri or request_base
+        return base.rstrip("/") + "/" + ENDPOINT_PATH
+
+    def allows_service(self, iri: str) -> bool:
+        """Whether ``SERVICE <iri>`` may run (an allow-list entry is an IRI prefix)."""
+        return any(iri.startswith(prefix) for prefix in self.service_allow_list)

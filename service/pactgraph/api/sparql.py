@@ -1,0 +1,436 @@
+"""The SPARQL 1.1 Protocol endpoint ``/sparql``: request parsing, content negotiation, errors.
+
+Read-only by design: ``update=`` and ``application/sparql-update`` are refused with 403,
+whatever their content (so ``LOAD``, ``CLEAR`` and every other update never run). Queries go
+to the worker pool (:mod:`pactgraph.api.workers`); nothing here evaluates SPARQL.
+
+Status codes: 400 malformed request or query (syntax errors carry the parser's line and
+column), 403 updates, 405 other methods, 406 no acceptable format, 413 request or query too
+large, 415 unsupported POST media type, 422 result over the row cap, 503 (with
+``Retry-After``) when every worker is busy and the queue is full, 504 query over the time limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from pactgraph.api.config import ServiceConfig
+from pactgraph.api.guard import unknown_graph_message
+from pactgraph.api.workers import PoolBusy, QueryTask, Reply
+from pactgraph.formats import (
+    FORMATS_BY_KIND,
+    GRAPH_BY_MEDIA_TYPE,
+    RESULT_BY_MEDIA_TYPE,
+    Format,
+    ResultKind,
+)
+
+router = APIRouter()
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+HTML = "text/html"
+
+# Spellings of ``format=`` other than the format tables' own names and media types, as sent
+# by common clients (SPARQLWrapper sends ``turtle``, ``json-ld``, ``rdf+xml`` and ``xml``).
+FORMAT_PARAM_ALIASES: dict[ResultKind, dict[str, str]] = {
+    "results": {"sparql-json": "json", "srj": "json", "srx": "xml"},
+    "graph": {
+        "turtle": "ttl",
+        "ntriples": "nt",
+        "n-triples": "nt",
+        "json-ld": "jsonld",
+        "json": "jsonld",
+        "rdf+xml": "rdf",
+        "rdfxml": "rdf",
+        "xml": "rdf",
+        "nquads": "nq",
+        "n-quads": "nq",
+    },
+}
+BY_MEDIA_TYPE: dict[ResultKind, dict[str, Format]] = {
+    "results": RESULT_BY_MEDIA_TYPE,
+    "graph": GRAPH_BY_MEDIA_TYPE,
+}
+UPDATE_REFUSED = (
+    "This endpoint is read-only: SPARQL Update (including LOAD, CLEAR, INSERT and DROP) is "
+    "not accepted. Send queries with GET ?query=, a form POST with query=, or a POST of "
+    "application/sparql-query."
+)
+
+
+class ProtocolError(Exception):
+    """A request the protocol layer refuses, with its status and a message for the client.
+
+    >>> ProtocolError(415, "no").status
+    415
+    """
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        """The plain-text error response."""
+        reply = Reply.error(self.status, self.message)
+        return Response(reply.body, reply.status, self.headers, media_type=reply.content_type)
+
+
+# ------------------------------------------------------------------------ negotiation
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One entry of an ``Accept`` header."""
+
+    type: str
+    subtype: str
+    q: float
+
+    def matches(self, media_type: str) -> int:
+        """How specifically this range matches ``media_type``: 3 exact, 2 type/*, 1 */*, 0 no.
+
+        >>> MediaRange("text", "*", 1.0).matches("text/csv")
+        2
+        """
+        kind, _, sub = media_type.partition("/")
+        if self.type == "*":
+            return 1
+        if self.type != kind:
+            return 0
+        if self.subtype == "*":
+            return 2
+        return 3 if self.subtype == sub else 0
+
+
+def parse_accept(header: str) -> list[MediaRange]:
+    """Parse an ``Accept`` header (q-values default to 1; malformed q counts as 0).
+
+    >>> [(r.subtype, r.q) for r in parse_accept("text/turtle;q=0.5, application/*")]
+    [('turtle', 0.5), ('*', 1.0)]
+    """
+    ranges = []
+    for item in header.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if "/" not in media:
+            if media == "*":
+                media = "*/*"
+            else:
+                continue
+        kind, _, sub = media.lower().partition("/")
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        ranges.append(MediaRange(kind, sub, q))
+    return ranges
+
+
+def quality(media_types: tuple[str, ...], ranges: list[MediaRange]) -> float:
+    """The q-value a client gives the best of ``media_types`` (the most specific range wins).
+
+    >>> quality(("text/csv",), parse_accept("text/*;q=0.3, text/csv;q=0.9"))
+    0.9
+    >>> quality(("text/csv",), parse_accept("text/csv;q=0, */*"))
+    0.0
+    """
+    best = 0.0
+    for media_type in media_types:
+        specificity, q = 0, 0.0
+        for media_range in ranges:
+            match = media_range.matches(media_type)
+            if match > specificity or (match == specificity and match and media_range.q > q):
+                specificity, q = match, media_range.q
+        best = max(best, q)
+    return best
+
+
+def negotiate(accept: str | None, kind: ResultKind) -> tuple[str | None, float]:
+    """The format name to use for ``kind`` under ``accept`` and its q; ``None`` if none fit.
+
+    No header (or an empty one) means the default: the first format of the table. Ties go to
+    the table's order, so ``*/*`` gives JSON results and Turtle graphs.
+
+    >>> negotiate("text/csv;q=0.5, application/sparql-results+xml", "results")
+    ('xml', 1.0)
+    >>> negotiate("application/n-triples", "results")
+    (None, 0.0)
+    >>> negotiate(None, "graph")
+    ('ttl', 1.0)
+    """
+    table = FORMATS_BY_KIND[kind]
+    if not accept or not accept.strip():
+        return next(iter(table)), 1.0
+    ranges = parse_accept(accept)
+    best, best_q = None, 0.0
+    for name, fmt in table.items():
+        q = quality((fmt.media_type, *fmt.aliases), ranges)
+        if q > best_q:
+            best, best_q = name, q
+    return best, best_q
+
+
+def format_from_param(values: list[str], kind: ResultKind) -> str | None:
+    """The first ``format=`` value naming a format of this kind (name, alias or media type).
+
+    >>> format_from_param(["rdf+xml", "application/rdf+xml"], "graph")
+    'rdf'
+    >>> format_from_param(["csv"], "graph") is None
+    True
+    """
+    table = FORMATS_BY_KIND[kind]
+    for raw in values:
+        value = raw.strip().lower()
+        media_type = value.split(";")[0].strip()
+        if value in table:
+            return value
+        if value in FORMAT_PARAM_ALIASES[kind]:
+            return FORMAT_PARAM_ALIASES[kind][value]
+        if media_type in BY_MEDIA_TYPE[kind]:
+            return BY_MEDIA_TYPE[kind][media_type].name
+    return None
+
+
+def choose_formats(accept: str | None, format_values: list[str]) -> tuple[str | None, str | None]:
+    """(SELECT/ASK format, CONSTRUCT/DESCRIBE format); raises 406 when neither can be made.
+
+    >>> choose_formats("text/csv", [])
+    ('csv', None)
+    >>> choose_formats("text/csv", ["ttl"])
+    (None, 'ttl')
+    """
+    if format_values:
+        chosen = (
+            format_from_param(format_values, "results"),
+            format_from_param(format_values, "graph"),
+        )
+        wanted = "format=" + ",".join(format_values)
+    else:
+        chosen = negotiate(accept, "results")[0], negotiate(accept, "graph")[0]
+        wanted = f"Accept: {accept}"
+    if chosen == (None, None):
+        raise ProtocolError(406, f"Cannot produce {wanted}. {offered_types()}")
+    return chosen
+
+
+def offered_types() -> str:
+    """The media types the endpoint writes, for 406 messages."""
+    parts = []
+    for kind, label in (("results", "SELECT/ASK"), ("graph", "CONSTRUCT/DESCRIBE")):
+        types = ", ".join(f.media_type for f in FORMATS_BY_KIND[kind].values())
+        parts.append(f"{label}: {types}")
+    return "Available: " + "; ".join(parts) + "."
+
+
+# ------------------------------------------------------------------------ request parsing
+
+
+@dataclass
+class ProtocolRequest:
+    """The protocol parameters of one request."""
+
+    query: str | None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    dataset_given: bool = False
+
+
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    media, *params = (part.strip() for part in content_type.split(";"))
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"').lower()
+    return media.lower(), parsed
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"Request body over this endpoint's limit of {limit} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(413, f"Request body over this endpoint's limit of {limit} bytes.")
+    return bytes(body)
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"The {what} is not valid UTF-8: {error}") from error
+
+
+def _from_pairs(pairs: list[tuple[str, str]]) -> ProtocolRequest:
+    names = [name for name, _ in pairs]
+    if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
+        raise ProtocolError(403, UPDATE_REFUSED)
+    queries = [value for name, value in pairs if name == "query"]
+    if len(queries) > 1:
+        raise ProtocolError(400, "More than one query parameter: send exactly one query.")
+    return ProtocolRequest(
+        query=queries[0] if queries else None,
+        default_graphs=[v for n, v in pairs if n == "default-graph-uri"],
+        named_graphs=[v for n, v in pairs if n == "named-graph-uri"],
+        formats=[v for n, v in pairs if n == "format"],
+        dataset_given="default-graph-uri" in names or "named-graph-uri" in names,
+    )
+
+
+def _url_pairs(request: Request) -> list[tuple[str, str]]:
+    raw = request.scope.get("query_string", b"")
+    text = _utf8(raw, "query string") if isinstance(raw, bytes) else raw
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"The query string is not valid UTF-8: {error}") from error
+
+
+async def parse_request(request: Request, config: ServiceConfig) -> ProtocolRequest:
+    """Read a GET or POST into :class:`ProtocolRequest`, or raise :class:`ProtocolError`."""
+    url_pairs = _url_pairs(request)
+    if request.method in ("GET", "HEAD"):
+        return _from_pairs(url_pairs)
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise ProtocolError(
+            415, f"A POST needs a Content-Type: {FORM} (query=...) or {SPARQL_QUERY}."
+        )
+    media, params = _media_type(content_type)
+    charset = params.get("charset", "utf-8")
+    if media == SPARQL_UPDATE:
+        raise ProtocolError(403, UPDATE_REFUSED)
+    if media not in (FORM, SPARQL_QUERY):
+        raise ProtocolError(
+            415, f"Unsupported Content-Type {media}: use {FORM} (query=...) or {SPARQL_QUERY}."
+        )
+    if charset not in ("utf-8", "utf8"):
+        raise ProtocolError(400, f"Only UTF-8 request bodies are accepted, not {charset}.")
+    body = await read_body(request, config.max_body_size)
+    if media == FORM:
+        try:
+            body_pairs = parse_qsl(
+                _utf8(body, "form body"), keep_blank_values=True, encoding="utf-8", errors="strict"
+            )
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"The form body is not valid UTF-8: {error}") from error
+        # Dataset parameters may come in the URL or the body (the W3C tests do both).
+        return _from_pairs(url_pairs + body_pairs)
+    parsed = _from_pairs(url_pairs)
+    if parsed.query is not None:
+        raise ProtocolError(400, "A query in both the URL and the request body: send one.")
+    parsed.query = _utf8(body, "request body")
+    return parsed
+
+
+# ------------------------------------------------------------------------ the endpoint
+
+
+def _check_graphs(parsed: ProtocolRequest, known: set[str]) -> None:
+    for where, graphs in (
+        ("default-graph-uri", parsed.default_graphs),
+        ("named-graph-uri", parsed.named_graphs),
+    ):
+        for graph in graphs:
+            if graph not in known:
+                raise ProtocolError(400, unknown_graph_message(where, graph))
+
+
+def _service_description(request: Request, parsed: ProtocolRequest) -> Response:
+    from pactgraph.api.description import describe
+
+    accept = request.headers.get("accept")
+    if parsed.formats:
+        name = format_from_param(parsed.formats, "graph")
+        q = 1.0
+    else:
+        name, q = negotiate(accept, "graph")
+    if accept and not parsed.formats and quality((HTML,), parse_accept(accept)) > q:
+        return RedirectResponse("/", status_code=303)
+    if name is None:
+        types = ", ".join(f.media_type for f in FORMATS_BY_KIND["graph"].values())
+        raise ProtocolError(406, f"The service description is available as: {types}.")
+    fmt = FORMATS_BY_KIND["graph"][name]
+    body = describe(request, fmt)
+    return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.content_type)
+
+
+async def _answer(request: Request) -> Response:
+    config: ServiceConfig = request.app.state.config
+    parsed = await parse_request(request, config)
+    if parsed.query is None:
+        if parsed.dataset_given:
+            raise ProtocolError(400, "default-graph-uri/named-graph-uri given without a query.")
+        if request.method == "POST":
+            raise ProtocolError(400, "The POST has no query parameter.")
+        return _service_description(request, parsed)
+    request.state.query_sha256 = hashlib.sha256(parsed.query.encode("utf-8")).hexdigest()
+    if len(parsed.query) > config.max_query_length:
+        raise ProtocolError(
+            413, f"Query over this endpoint's limit of {config.max_query_length} characters."
+        )
+    if not parsed.query.strip():
+        raise ProtocolError(400, "The query is empty.")
+    _check_graphs(parsed, request.app.state.known_graphs)
+    result_format, graph_format = choose_formats(request.headers.get("accept"), parsed.formats)
+    task = QueryTask(
+        query=parsed.query,
+        result_format=result_format,
+        graph_format=graph_format,
+        default_graphs=tuple(parsed.default_graphs) if parsed.dataset_given else None,
+        named_graphs=tuple(parsed.named_graphs) if parsed.dataset_given else None,
+    )
+    try:
+        answer = await request.app.state.pool.run(task)
+    except PoolBusy:
+        raise ProtocolError(
+            503,
+            "Every query worker is busy and the queue is full; retry shortly.",
+            {"Retry-After": str(config.retry_after_s)},
+        ) from None
+    headers = {"Vary": "Accept", "Content-Length": str(answer.length)}
+    if answer.body is not None:
+        return Response(answer.body, answer.status, headers, media_type=answer.content_type)
+    return StreamingResponse(answer.stream, answer.status, headers, media_type=answer.content_type)
+
+
+@router.api_route("/sparql", methods=["GET", "POST", "HEAD"], name="sparql")
+async def sparql_endpoint(request: Request) -> Response:
+    """SPARQL 1.1 Protocol query operation; the service description when there is no query."""
+    try:
+        return await _answer(request)
+    except ProtocolError as error:
+        return error.response()
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def sparql_wrong_method(request: Request) -> Response:
+    """405: the protocol's query operation is GET or POST."""
+    return ProtocolError(
+        405,
+        f"{request.method} is not a SPARQL Protocol operation here; use GET or POST.",
+        {"Allow": ALLOWED_METHODS},
+    ).response()
+
+
+@router.options("/sparql", include_in_schema=False)
+async def sparql_options() -> Response:
+    """Plain OPTIONS (CORS preflights are answered by the middleware before this)."""
+    return Response(status_code=204, headers={"Allow": ALLOWED_METHODS})

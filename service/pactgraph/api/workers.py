@@ -1,0 +1,448 @@
+"""Query execution in worker processes: bounded, killable, never on the event loop.
+
+Each worker is a spawned process that opens the release store read-only once and then answers
+one task at a time over a pipe: it vets the query (:mod:`pactgraph.api.guard`), runs it,
+serialises the result (at most ``row_cap`` rows or triples, else an error) and sends back a
+head ``(status, content type, length)`` followed by the body in chunks. Because the whole
+result is serialised before the head is sent, an error can never follow a 200.
+
+The parent side (:class:`WorkerPool`) hands a task to an idle worker, waits for the head in a
+thread (not on the event loop) for at most ``timeout_s``, and on overrun kills the worker and
+starts a replacement. At most ``max_concurrent`` queries run; at most ``queue_size`` wait for a
+worker; beyond that :class:`PoolBusy` (the app answers 503 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import re
+import signal
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    Store,
+    Triple,
+    parse_query_results,
+)
+from pyoxigraph import serialize as serialize_rdf
+
+from pactgraph.api.config import ServiceConfig
+from pactgraph.api.guard import QueryRefused, check_scope, scope_of
+from pactgraph.formats import FORMATS_BY_KIND, result_kind
+
+log = logging.getLogger("pactgraph.workers")
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+TEXT = "text/plain; charset=utf-8"
+_SYNTAX_POSITION = re.compile(r"^error at (\d+):(\d+): ?", re.DOTALL)
+# How long a freshly spawned worker may take to import pyoxigraph and open the store.
+_START_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class QueryTask:
+    """One query for a worker.
+
+    ``default_graphs``/``named_graphs`` are the protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` (``None`` when the request gave neither). ``result_format`` and
+    ``graph_format`` are the negotiated format names for SELECT/ASK and for
+    CONSTRUCT/DESCRIBE (``None``: the client accepts none of them, i.e. 406 for that form).
+    """
+
+    query: str
+    result_format: str | None = "json"
+    graph_format: str | None = "ttl"
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished answer: status, ``Content-Type`` and the serialised body."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+    @classmethod
+    def error(cls, status: int, message: str) -> Reply:
+        """A plain-text error reply.
+
+        >>> Reply.error(400, "bad").body
+        b'bad\\n'
+        """
+        return cls(status, TEXT, (message.rstrip() + "\n").encode("utf-8"))
+
+
+class RowCapExceeded(Exception):
+    """The result has more rows (or triples) than the configured cap."""
+
+
+class PoolBusy(Exception):
+    """Every worker is busy and the waiting queue is full."""
+
+
+# ---------------------------------------------------------------------------- worker side
+
+
+def _term_json(term: Any) -> dict[str, Any]:
+    """A pyoxigraph term as a SPARQL 1.1 JSON results binding."""
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, Literal):
+        binding: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            binding["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            binding["datatype"] = term.datatype.value
+        return binding
+    if isinstance(term, Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _term_json(term.subject),
+                "predicate": _term_json(term.predicate),
+                "object": _term_json(term.object),
+            },
+        }
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _capped(items: Iterable[Any], cap: int) -> list[Any]:
+    rows = list(islice(items, cap + 1))
+    if len(rows) > cap:
+        raise RowCapExceeded
+    return rows
+
+
+def solutions_json(solutions: Any, cap: int) -> bytes:
+    """SELECT solutions as SPARQL JSON, refusing more than ``cap`` rows.
+
+    We write JSON ourselves (rather than letting pyoxigraph stream it) so the row count is
+    known before a single byte is sent; the other result formats are converted from it.
+
+    >>> solutions_json(Store().query("SELECT ?x { BIND(1 AS ?x) }"), 10)
+    b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1","datatype":"http://www.w3.org/2001/XMLSchema#integer"}}]}}'
+    """
+    names = [variable.value for variable in solutions.variables]
+    bindings = [
+        {
+            name: _term_json(value)
+            for name, value in zip(names, row, strict=True)
+            if value is not None
+        }
+        for row in _capped(solutions, cap)
+    ]
+    document = {"head": {"vars": names}, "results": {"bindings": bindings}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def serialize_capped(result: Any, fmt: Any, cap: int) -> bytes:
+    """Serialise a pyoxigraph result in ``fmt`` (a :class:`pactgraph.formats.Format`)."""
+    if isinstance(result, QueryBoolean):
+        return result.serialize(format=fmt.pyoxigraph) or b""
+    if fmt.kind == "graph":
+        return serialize_rdf(_capped(result, cap), format=fmt.pyoxigraph) or b""
+    as_json = solutions_json(result, cap)
+    if fmt.pyoxigraph == QueryResultsFormat.JSON:
+        return as_json
+    reparsed = parse_query_results(as_json, format=QueryResultsFormat.JSON)
+    return reparsed.serialize(format=fmt.pyoxigraph) or b""
+
+
+def _dataset_arguments(task: QueryTask, query_names_graphs: bool) -> dict[str, Any]:
+    if task.default_graphs is not None or task.named_graphs is not None:
+        # The protocol's dataset replaces the query's FROM/FROM NAMED entirely (SPARQL 1.1
+        # Protocol §2.1.4); an unspecified half is empty.
+        return {
+            "default_graph": [NamedNode(g) for g in task.default_graphs or ()],
+            "named_graphs": [NamedNode(g) for g in task.named_graphs or ()],
+        }
+    if query_names_graphs:
+        return {}  # pyoxigraph honours FROM / FROM NAMED itself, as graph names only
+    return {"use_default_graph_as_union": True}
+
+
+def syntax_message(error: SyntaxError) -> str:
+    """pyoxigraph's parse error, with its position spelled out.
+
+    >>> syntax_message(SyntaxError("error at 3:1: expected OPTIONAL"))
+    'SPARQL syntax error at line 3, column 1: expected OPTIONAL'
+    """
+    text = str(error)
+    match = _SYNTAX_POSITION.match(text)
+    if not match:
+        return f"SPARQL syntax error: {text}"
+    line, column = match.groups()
+    return f"SPARQL syntax error at line {line}, column {column}: {text[match.end() :]}"
+
+
+def execute(
+    store: Any,
+    task: QueryTask,
+    known_graphs: set[str],
+    allows_service: Callable[[str], bool],
+    row_cap: int,
+) -> Reply:
+    """Vet, run and serialise one query against ``store`` (in the calling process).
+
+    >>> execute(Store(), QueryTask("ASK {}"), set(), lambda iri: False, 10).body
+    b'{"head":{},"boolean":true}'
+    >>> execute(Store(), QueryTask("ASK {"), set(), lambda iri: False, 10).status
+    400
+    """
+    try:
+        scope = scope_of(task.query)
+        check_scope(scope, known_graphs, allows_service)
+        arguments = _dataset_arguments(task, bool(scope.default_graphs or scope.named_graphs))
+        result = store.query(task.query, **arguments)
+    except QueryRefused as refusal:
+        return Reply.error(refusal.status, refusal.message)
+    except SyntaxError as error:
+        return Reply.error(400, syntax_message(error))
+    except ValueError as error:  # e.g. an invalid IRI in default-graph-uri
+        return Reply.error(400, f"Invalid request: {error}")
+    kind = result_kind(result)
+    name = task.result_format if kind == "results" else task.graph_format
+    table = FORMATS_BY_KIND[kind]
+    if name is None:
+        offered = ", ".join(f.media_type for f in table.values())
+        what = "CONSTRUCT/DESCRIBE" if kind == "graph" else "SELECT/ASK"
+        return Reply.error(
+            406, f"Cannot produce any accepted type for a {what} result; available: {offered}"
+        )
+    fmt = table[name]
+    try:
+        body = serialize_capped(result, fmt, row_cap)
+    except RowCapExceeded:
+        unit = "triples" if kind == "graph" else "rows"
+        return Reply.error(
+            422,
+            f"The result has more than {row_cap} {unit}, this endpoint's limit; nothing was "
+            f"returned. Add LIMIT {row_cap} (and OFFSET to page through the rest) or narrow "
+            "the query.",
+        )
+    except (OSError, RuntimeError, ValueError, TypeError) as error:
+        return Reply.error(500, f"Query evaluation failed: {error}")
+    return Reply(200, fmt.content_type, body)
+
+
+def worker_main(
+    conn: Connection, store_path: str, allow_list: tuple[str, ...], row_cap: int, chunk: int
+) -> None:
+    """The loop of one worker process: open the store once, then answer tasks until EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    config = ServiceConfig(service_allow_list=allow_list)
+    store = Store.read_only(store_path)
+    known = {g.value for g in store.named_graphs() if isinstance(g, NamedNode)}
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        reply = execute(store, task, known, config.allows_service, row_cap)
+        conn.send((reply.status, reply.content_type, len(reply.body)))
+        view = memoryview(reply.body)
+        for start in range(0, len(view), chunk):
+            conn.send_bytes(view[start : start + chunk])
+
+
+# ---------------------------------------------------------------------------- parent side
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+
+
+@dataclass
+class Answer:
+    """The head of a worker's reply, with the body or a stream of it."""
+
+    status: int
+    content_type: str
+    length: int
+    body: bytes | None = None  # set when the body fit in one chunk
+    stream: AsyncIterator[bytes] | None = field(default=None, repr=False)
+
+
+class WorkerPool:
+    """A fixed number of query worker processes over one release store."""
+
+    def __init__(self, store_path: Path, config: ServiceConfig) -> None:
+        self.store_path = store_path
+        self.config = config
+        self._context = multiprocessing.get_context("spawn")
+        self._threads = ThreadPoolExecutor(
+            max_workers=config.max_concurrent * 2 + 2, thread_name_prefix="pactgraph-pipe"
+        )
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[int] = set()
+        self._workers: dict[int, _Worker] = {}
+        self._waiting = 0
+        self._closed = False
+        self.restarts = 0
+
+    # -- lifecycle
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=worker_main,
+            args=(
+                child,
+                str(self.store_path),
+                self.config.service_allow_list,
+                self.config.row_cap,
+                self.config.chunk_size,
+            ),
+            name="pactgraph-query-worker",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        if not parent.poll(_START_TIMEOUT_S):
+            process.kill()
+            raise RuntimeError("a query worker did not start in time")
+        parent.recv()  # ("ready", pid)
+        worker = _Worker(process, parent)
+        self._workers[process.pid] = worker
+        return worker
+
+    async def start(self) -> None:
+        """Start all workers (in parallel) and wait until each has opened the store."""
+        loop = asyncio.get_running_loop()
+        spawned = await asyncio.gather(
+            *(
+                loop.run_in_executor(self._threads, self._spawn)
+                for _ in range(self.config.max_concurrent)
+            )
+        )
+        for worker in spawned:
+            self._idle.put_nowait(worker)
+
+    async def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        for worker in list(self._workers.values()):
+            self._kill(worker)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    def _kill(self, worker: _Worker) -> None:
+        self._workers.pop(worker.process.pid, None)
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+            worker.process.join(5)
+            worker.conn.close()
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker and start another in the background."""
+        self._kill(worker)
+        if self._closed:
+            return
+        self.restarts += 1
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._threads, self._spawn)
+        future.add_done_callback(self._on_spawned)
+
+    def _on_spawned(self, future: asyncio.Future[_Worker]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            log.error("could not replace a query worker: %s", future.exception())
+            return
+        self._idle.put_nowait(future.result())
+
+    @property
+    def alive(self) -> int:
+        """How many worker processes are running."""
+        return sum(1 for w in self._workers.values() if w.process.is_alive())
+
+    # -- running queries
+
+    def _read_head(self, worker: _Worker, timeout: float) -> tuple[Any, ...] | None:
+        """(status, type, length[, body]) or None on timeout; raises EOFError if it died."""
+        if not worker.conn.poll(timeout):
+            return None
+        status, content_type, length = worker.conn.recv()
+        if length <= self.config.chunk_size:
+            body = worker.conn.recv_bytes() if length else b""
+            return status, content_type, length, body
+        return status, content_type, length
+
+    async def run(self, task: QueryTask) -> Answer:
+        """Run ``task`` on a worker; raises :class:`PoolBusy` when the queue is full."""
+        if self._idle.empty() and self._waiting >= self.config.queue_size:
+            raise PoolBusy
+        self._waiting += 1
+        try:
+            worker = await self._idle.get()
+        finally:
+            self._waiting -= 1
+        loop = asyncio.get_running_loop()
+        try:
+            worker.conn.send(task)
+            head = await loop.run_in_executor(
+                self._threads, self._read_head, worker, self.config.timeout_s
+            )
+        except (EOFError, OSError, BrokenPipeError):
+            self._replace(worker)
+            return _error_answer(500, "The query worker stopped unexpectedly (out of memory?).")
+        except BaseException:  # cancelled while waiting: the worker's state is unknown
+            self._replace(worker)
+            raise
+        if head is None:
+            self._replace(worker)
+            return _error_answer(
+                504,
+                f"The query ran longer than this endpoint's {self.config.timeout_s:g} s limit "
+                "and was stopped. Narrow it (fewer patterns, a LIMIT, more specific terms).",
+            )
+        status, content_type, length = head[:3]
+        if len(head) == 4:
+            self._idle.put_nowait(worker)
+            return Answer(status, content_type, length, body=head[3])
+        return Answer(status, content_type, length, stream=self._stream(worker, length))
+
+    async def _stream(self, worker: _Worker, length: int) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        remaining = length
+        try:
+            while remaining > 0:
+                chunk = await loop.run_in_executor(self._threads, _recv_chunk, worker.conn)
+                remaining -= len(chunk)
+                yield chunk
+        finally:
+            if remaining > 0:  # the client went away mid-stream: the pipe holds leftovers
+                self._replace(worker)
+            else:
+                self._idle.put_nowait(worker)
+
+
+def _recv_chunk(conn: Connection) -> bytes:
+    if not conn.poll(_START_TIMEOUT_S):
+        raise TimeoutError("query worker stalled while streaming")
+    return conn.recv_bytes()
+
+
+def _error_answer(status: int, message: str) -> Answer:
+    reply = Reply.error(status, message)
+    return Answer(reply.status, reply.content_type, len(reply.body), body=reply.body)
