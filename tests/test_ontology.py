@@ -259,6 +259,24 @@ def test_every_pact_term_used_in_data_is_declared(model: Graph, data: Graph) -> 
     assert sorted(used - declared) == []
 
 
+def test_every_property_used_in_data_is_declared(model: Graph, data: Graph) -> None:
+    # An undeclared property takes the whole out of OWL 2 DL; it is also how typos such as
+    # schema:URL show up. Declare a new external property under "External terms" in
+    # ontology/pactgraph.ttl (most metadata properties as owl:AnnotationProperty).
+    builtin = {RDF.type, RDFS.label, RDFS.comment, RDFS.seeAlso, OWL.sameAs}
+    declared = {
+        s
+        for kind in (OWL.AnnotationProperty, OWL.ObjectProperty, OWL.DatatypeProperty)
+        for s in model.subjects(RDF.type, kind)
+    }
+    assert sorted(set(data.predicates()) - declared - builtin) == []
+
+
+def test_every_class_used_in_data_is_declared(model: Graph, data: Graph) -> None:
+    declared = set(model.subjects(RDF.type, OWL.Class))
+    assert sorted(set(data.objects(None, RDF.type)) - declared) == []
+
+
 def test_every_vocabulary_iri_used_in_data_is_a_concept(model: Graph, data: Graph) -> None:
     known = set(concepts(model)) | set(model.subjects(RDF.type, SKOS.ConceptScheme))
     used = {
