@@ -5,7 +5,7 @@ The server runs in its own process (``python -c``), on a socket bound here and i
 clean process and not from pytest's threads, and stopping it is a plain process exit.
 ``ServiceConfig`` overrides (short timeouts, small caps) travel as JSON on the command line.
 
-Fixtures: ``service_url`` (the mini release with default limits, per session) and
+Fixtures: ``live_service`` (the mini release with default limits, per session) and
 ``start_service`` (a context-manager factory for other releases or limits), plus
 ``make_release`` for building a release directory from an RDF dataset file.
 """
@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +110,27 @@ def build_store_release(directory: Path, data: Path, version: str) -> Release:
     return Release(directory, version, count)
 
 
+@dataclass(frozen=True)
+class LiveService:
+    """A running server: its base URL, the release it serves and its log file."""
+
+    url: str
+    release: Release
+    log: Path
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+
 @pytest.fixture(scope="session")
-def service_url(mini_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_service(
+    mini_release: Release, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveService]:
     """The mini release served with the default limits, for the whole session."""
     log = tmp_path_factory.mktemp("service-log") / "server.log"
     with serve(mini_release, log_path=log) as url:
-        yield url
+        yield LiveService(url, mini_release, log)
 
 
 @pytest.fixture(scope="session")

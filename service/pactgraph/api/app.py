@@ -134,6 +134,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
                 "version": release.version,
                 "triple_count": release.triple_count,
                 "workers": pool.alive,
+                "busy": pool.busy,
                 "worker_restarts": pool.restarts,
             }
         )

@@ -139,19 +139,27 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
-def quality(media_types: tuple[str, ...], ranges: list[MediaRange]) -> float:
-    """The q-value a client gives the best of ``media_types`` (the most specific range wins).
+def quality(media_type: str, aliases: tuple[str, ...], ranges: list[MediaRange]) -> float:
+    """The q-value a client gives a format (the most specific matching range wins).
 
-    >>> quality(("text/csv",), parse_accept("text/*;q=0.3, text/csv;q=0.9"))
+    Aliases (``text/xml`` for SPARQL XML results, say) count only when named exactly: a
+    wildcard such as ``text/*`` must not select a format whose ``Content-Type`` would then
+    be outside it.
+
+    >>> quality("text/csv", (), parse_accept("text/*;q=0.3, text/csv;q=0.9"))
     0.9
-    >>> quality(("text/csv",), parse_accept("text/csv;q=0, */*"))
+    >>> quality("text/csv", (), parse_accept("text/csv;q=0, */*"))
+    0.0
+    >>> quality("application/sparql-results+xml", ("text/xml",), parse_accept("text/*"))
     0.0
     """
     best = 0.0
-    for media_type in media_types:
+    for candidate in (media_type, *aliases):
         specificity, q = 0, 0.0
         for media_range in ranges:
-            match = media_range.matches(media_type)
+            match = media_range.matches(candidate)
+            if candidate != media_type and match < 3:
+                continue
             if match > specificity or (match == specificity and match and media_range.q > q):
                 specificity, q = match, media_range.q
         best = max(best, q)
@@ -177,7 +185,7 @@ def negotiate(accept: str | None, kind: ResultKind) -> tuple[str | None, float]:
     ranges = parse_accept(accept)
     best, best_q = None, 0.0
     for name, fmt in table.items():
-        q = quality((fmt.media_type, *fmt.aliases), ranges)
+        q = quality(fmt.media_type, fmt.aliases, ranges)
         if q > best_q:
             best, best_q = name, q
     return best, best_q
@@ -362,7 +370,7 @@ def _service_description(request: Request, parsed: ProtocolRequest) -> Response:
         q = 1.0
     else:
         name, q = negotiate(accept, "graph")
-    if accept and not parsed.formats and quality((HTML,), parse_accept(accept)) > q:
+    if accept and not parsed.formats and quality(HTML, (), parse_accept(accept)) > q:
         return RedirectResponse("/", status_code=303)
     if name is None:
         types = ", ".join(f.media_type for f in FORMATS_BY_KIND["graph"].values())

@@ -297,7 +297,6 @@ class WorkerPool:
             max_workers=config.max_concurrent * 2 + 2, thread_name_prefix="pactgraph-pipe"
         )
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
-        self._all: set[int] = set()
         self._workers: dict[int, _Worker] = {}
         self._waiting = 0
         self._closed = False
@@ -370,6 +369,11 @@ class WorkerPool:
             log.error("could not replace a query worker: %s", future.exception())
             return
         self._idle.put_nowait(future.result())
+
+    @property
+    def busy(self) -> int:
+        """How many workers are running a query right now."""
+        return max(0, len(self._workers) - self._idle.qsize())
 
     @property
     def alive(self) -> int:
