@@ -1,0 +1,231 @@
+"""The query page in a real headless browser: Debian's chromium driven by Playwright.
+
+The real app serves the shipped release under uvicorn on a free loopback port; the page must
+load YASGUI from our own origin, offer the ``queries/*.rq`` examples, run one and show its
+rows, open a permalink, and never call another origin. The row counts the page shows are
+checked against the same query sent to ``/sparql`` directly, so nothing here is hard-coded.
+
+Needs ``/usr/bin/chromium`` (``scripts/test.sh`` installs it) and YASGUI under
+``service/pactgraph/ui/node_modules`` (``scripts/setup.sh`` runs ``npm ci``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from live import live_server
+
+from pactgraph.api import ui
+from pactgraph.release import Release
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# YASR's table shows this many rows per page by default.
+YASR_PAGE_SIZE = 50
+WAIT_MS = 30_000
+
+try:
+    from playwright import sync_api as playwright_api
+except ImportError:  # the ``test`` extra brings it; without it the browser tests are skipped
+    playwright_api = None
+
+# Browser tests need the browser, its driver and YASGUI; the server-side tests below do not.
+needs_browser = pytest.mark.skipif(
+    playwright_api is None or not CHROMIUM.exists() or not ui.yasgui_installed(),
+    reason="needs playwright, /usr/bin/chromium and YASGUI (scripts/setup.sh, scripts/test.sh)",
+)
+
+
+@pytest.fixture(scope="module")
+def base_url(release: Release) -> Iterator[str]:
+    with live_server(release) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def requested() -> list[str]:
+    """Every URL the page asks for, in order."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str, requested: list[str]) -> Iterator[Any]:
+    # A fresh context per test: YASGUI keeps its tabs in localStorage.
+    context = browser.new_context(base_url=base_url)
+    pg = context.new_page()
+    pg.on("request", lambda request: requested.append(request.url))
+    yield pg
+    context.close()
+
+
+def _row_count(base_url: str, query: str) -> int | None:
+    """Rows the endpoint itself returns for ``query``; None when it is not a SELECT."""
+    r = httpx.post(
+        base_url + "/sparql",
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json, text/turtle;q=0.5"},
+        timeout=60,
+    )
+    r.raise_for_status()
+    body = r.json() if r.headers["content-type"].startswith("application/sparql-results") else {}
+    return len(body["results"]["bindings"]) if "results" in body else None
+
+
+@pytest.fixture(scope="module")
+def example(base_url: str) -> dict[str, Any]:
+    """The first shipped example that returns rows (what a visitor would try first)."""
+    examples = httpx.get(base_url + "/ui/examples.json", timeout=30).json()
+    if not examples:
+        pytest.skip("no queries/*.rq to offer as examples")
+    for ex in examples:
+        rows = _row_count(base_url, ex["query"])
+        if rows:
+            return {**ex, "rows": rows}
+    pytest.fail("no example SELECT query returns any row on the shipped release")
+
+
+def _visible_rows(page: Any) -> Any:
+    return page.locator(".tabPanel.active .yasr table.dataTable tbody tr")
+
+
+@needs_browser
+def test_the_page_lists_every_example_and_links_the_rest(page: Any, base_url: str) -> None:
+    page.goto("/")
+    page.wait_for_selector("body[data-examples-ready=true]", timeout=WAIT_MS)
+    examples = httpx.get(base_url + "/ui/examples.json", timeout=30).json()
+    buttons = page.locator("button.example-open")
+    assert buttons.count() == len(examples)
+    assert [buttons.nth(i).inner_text() for i in range(buttons.count())] == [
+        ex["title"] for ex in examples
+    ]
+    for href in ("/dumps/", "/sparql?format=ttl"):
+        assert page.locator(f'a[href="{href}"]').count() >= 1
+    model = page.locator('a[href="/model.svg"]')
+    if model.count():
+        assert httpx.get(base_url + "/model.svg", timeout=30).status_code == 200
+
+
+@needs_browser
+def test_running_an_example_shows_its_rows(
+    page: Any, base_url: str, example: dict, requested: list[str]
+) -> None:
+    page.goto("/")
+    page.wait_for_selector("body[data-examples-ready=true]", timeout=WAIT_MS)
+    page.click(f'button.example-open[data-name="{example["name"]}"]')
+    # The example opens in its own tab, named after the query's title, and runs.
+    page.wait_for_selector(f'.tab.active:has-text("{example["title"][:40]}")', timeout=WAIT_MS)
+    page.locator(".tabPanel.active .yasqe_queryButton").click()  # and run it again by hand
+    rows = _visible_rows(page)
+    rows.first.wait_for(timeout=WAIT_MS)
+    assert rows.count() == min(example["rows"], YASR_PAGE_SIZE)
+    assert rows.first.locator("td").count() >= 2  # the row number plus at least one value
+    chip = page.inner_text(".tabPanel.active .yasr_response_chip")
+    assert f"{example['rows']} result" in chip
+    # Everything came from this origin: YASGUI from /ui/vendor/, results from /sparql.
+    others = [u for u in requested if not u.startswith((base_url, "data:"))]
+    assert others == []
+    assert base_url + "/ui/vendor/yasgui.min.js" in requested
+    assert base_url + "/sparql" in requested
+
+
+@needs_browser
+def test_a_permalink_opens_and_runs_its_query(page: Any, base_url: str, example: dict) -> None:
+    page.goto(example["permalink"])
+    rows = _visible_rows(page)
+    rows.first.wait_for(timeout=WAIT_MS)
+    assert rows.count() == min(example["rows"], YASR_PAGE_SIZE)
+    assert example["title"][:40] in page.inner_text(".tab.active")
+
+
+@needs_browser
+def test_a_typed_query_runs_against_this_service(page: Any, base_url: str) -> None:
+    page.goto("/")
+    page.wait_for_selector(".tabPanel.active .CodeMirror", timeout=WAIT_MS)
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    page.evaluate("q => { window.pactgraphYasgui.getTab().setQuery(q); }", query)
+    page.locator(".tabPanel.active .yasqe_queryButton").click()
+    rows = _visible_rows(page)
+    rows.first.wait_for(timeout=WAIT_MS)
+    assert rows.count() == min(_row_count(base_url, query), YASR_PAGE_SIZE)
+
+
+# Server-side behaviour of the page, without a browser (the real app, in process).
+
+
+def _get(app: Any, path: str) -> httpx.Response:
+    # ASGITransport runs no lifespan, so the app's worker pool is never started.
+    async def fetch() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, fetch).result()
+
+
+def test_without_yasgui_the_page_says_how_to_install_it(
+    mini_release: Release, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pactgraph.api.app import create_app
+
+    missing = {name: (tmp_path / name, media) for name, (_, media) in ui.VENDOR_FILES.items()}
+    monkeypatch.setattr(ui, "VENDOR_FILES", missing)
+    app = create_app(mini_release)
+    page = _get(app, "/")
+    assert page.status_code == 200
+    assert 'id="no-editor"' in page.text
+    assert "npm ci --prefix service/pactgraph/ui" in page.text
+    assert "yasgui.min.js" not in page.text
+    assert _get(app, "/ui/vendor/yasgui.min.js").status_code == 404
+
+
+def test_examples_come_from_the_query_files(tmp_path: Path) -> None:
+    (tmp_path / "02-second.rq").write_text(
+        "# title: Second question\n# description: What it asks.\nASK {}\n", encoding="utf-8"
+    )
+    (tmp_path / "01-untitled.rq").write_text("ASK {}\n", encoding="utf-8")
+    (tmp_path / "qc").mkdir()
+    (tmp_path / "qc" / "check.rq").write_text("# title: not an example\nASK {}\n")
+    examples = ui.list_examples(tmp_path)
+    assert [(e.name, e.title, e.description) for e in examples] == [
+        ("01-untitled", "01-untitled", ""),
+        ("02-second", "Second question", "What it asks."),
+    ]
+    assert examples[1].query.endswith("ASK {}\n")
+    assert ui.list_examples(tmp_path / "nothing-here") == []
+
+
+def test_vendor_and_static_routes_serve_only_their_tables(mini_release: Release) -> None:
+    from pactgraph.api.app import create_app
+
+    app = create_app(mini_release)
+    for path in ("/ui/static/app.js", "/ui/static/style.css"):
+        assert _get(app, path).status_code == 200
+    for path in (
+        "/ui/static/index.html",
+        "/ui/vendor/package.json",
+        "/ui/static/..%2fpackage.json",
+    ):
+        assert _get(app, path).status_code == 404
