@@ -253,6 +253,9 @@ def worker_main(
     config = ServiceConfig(service_allow_list=allow_list)
     store = Store.read_only(store_path)
     known = {g.value for g in store.named_graphs() if isinstance(g, NamedNode)}
+    # Warm the vetting parser (rdflib's import and grammar set-up take a second or two) so
+    # the first query that mentions FROM or SERVICE does not pay for it.
+    scope_of("SELECT * FROM <urn:warm-up> WHERE { ?s ?p ?o }")
     conn.send(("ready", os.getpid()))
     while True:
         try:

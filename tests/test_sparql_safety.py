@@ -1,0 +1,322 @@
+"""Safe by default: no query reaches the network or the filesystem, limits hold, a runaway
+query is stopped without stalling the others.
+
+A real HTTP listener on a loopback port stands in for an internal service. It counts every
+connection it accepts; after each request to the endpoint the test makes one connection of
+its own and waits until the listener has seen it, so any connection the endpoint made earlier
+has been counted too (the kernel hands out connections in order). A positive control (a
+server whose SERVICE allow-list names the listener) proves the listener does see the
+endpoint's connections when they are allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from service_fixtures import LiveService
+
+SETTLE_TIMEOUT_S = 30.0
+# A cross product of six triple patterns over the whole dataset: billions of rows to count.
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+    "?j ?k ?l . ?m ?n1 ?o . ?p ?q ?r }"
+)
+LISTENER_RESULT = {
+    "head": {"vars": ["x"]},
+    "results": {"bindings": [{"x": {"type": "literal", "value": "from-the-listener"}}]},
+}
+
+
+class Listener(ThreadingHTTPServer):
+    """An HTTP server on loopback that counts the connections it accepts."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.connections = 0
+        self.paths: list[str] = []
+        self.probes = 0
+        self._peers: set[tuple[str, int]] = set()
+        self._seen = threading.Condition()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    def process_request(self, request, client_address):  # accept order, main thread
+        with self._seen:
+            self.connections += 1
+            self._peers.add(client_address)
+            self._seen.notify_all()
+        super().process_request(request, client_address)
+
+    def foreign_connections(self) -> int:
+        """Connections other than this method's own probes, once all earlier ones arrived."""
+        self.probes += 1
+        with socket.create_connection(self.server_address, timeout=5) as probe:
+            me = probe.getsockname()
+            with self._seen:
+                ok = self._seen.wait_for(lambda: me in self._peers, SETTLE_TIMEOUT_S)
+        assert ok, "the listener did not see the probe connection"
+        return self.connections - self.probes
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.server.paths.append(self.path)
+        body = json.dumps(LISTENER_RESULT).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/sparql-results+json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def http(live_service: LiveService) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_service.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("secret") / "secret.ttl"
+    path.write_text("<urn:secret:s> <urn:secret:p> 'secret-marker' .\n", encoding="utf-8")
+    return path
+
+
+def _cases(base: str, secret: Path) -> list[tuple[str, dict, int]]:
+    """(name, request arguments, expected status) for every way out we close."""
+    svc = base + "sparql"
+    pattern = "{ ?s ?p ?o }"
+    query = [
+        ("service", f"SELECT * WHERE {{ SERVICE <{svc}> {pattern} }}", 400),
+        ("service-silent", f"SELECT * WHERE {{ SERVICE SILENT <{svc}> {pattern} }}", 400),
+        ("service-lowercase", f"select * where {{ service <{svc}> {pattern} }}", 400),
+        ("service-prefixed", f"PREFIX l: <{base}> SELECT * {{ SERVICE l:sparql {pattern} }}", 400),
+        ("service-variable", f"SELECT * {{ VALUES ?v {{ <{svc}> }} SERVICE ?v {pattern} }}", 400),
+        ("service-in-exists", f"ASK {{ FILTER EXISTS {{ SERVICE <{svc}> {pattern} }} }}", 400),
+        (
+            "service-in-subquery",
+            f"SELECT * {{ {{ SELECT ?s {{ OPTIONAL {{ SERVICE <{svc}> {pattern} }} }} }} }}",
+            400,
+        ),
+        (
+            # A comment that a naive tokenizer would read as the end of an IRI.
+            "service-after-comment-trick",
+            f"SELECT * {{ VALUES ?v {{ <{svc}> }} FILTER(?x<?y)SERVICE?v#>\n {pattern} }}",
+            400,
+        ),
+        ("service-escaped", f"SELECT * {{ SERVIC\\u0045 <{svc}> {pattern} }}", 400),
+        ("from-http", f"SELECT * FROM <{base}data.ttl> WHERE {pattern}", 400),
+        ("from-named-http", f"SELECT * FROM NAMED <{base}data.ttl> WHERE {pattern}", 400),
+        ("from-file", f"SELECT * FROM <{secret.as_uri()}> WHERE {pattern}", 400),
+        ("from-named-file", f"SELECT * FROM NAMED <{secret.as_uri()}> WHERE {pattern}", 400),
+        ("load-as-query", f"LOAD <{base}data.ttl>", 400),
+        ("describe-remote", f"DESCRIBE <{base}thing>", 200),
+    ]
+    cases = [(name, {"method": "GET", "params": {"query": q}}, s) for name, q, s in query]
+    return [
+        *cases,
+        ("update-load", {"method": "POST", "data": {"update": f"LOAD <{base}data.ttl>"}}, 403),
+        (
+            "update-load-direct",
+            {
+                "method": "POST",
+                "content": f"LOAD <{secret.as_uri()}>".encode(),
+                "headers": {"content-type": "application/sparql-update"},
+            },
+            403,
+        ),
+        (
+            "default-graph-uri",
+            {"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": base + "g"}},
+            400,
+        ),
+        (
+            "named-graph-uri",
+            {"method": "POST", "data": {"query": "ASK {}", "named-graph-uri": base + "g"}},
+            400,
+        ),
+        (
+            "default-graph-uri-file",
+            {"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": secret.as_uri()}},
+            400,
+        ),
+    ]
+
+
+CASE_NAMES = [name for name, _, _ in _cases("http://x/", Path("/x"))]
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_no_query_reaches_the_network_or_the_filesystem(http, listener, secret_file, case):
+    args, expected = next((a, s) for n, a, s in _cases(listener.base, secret_file) if n == case)
+    response = http.request(url="/sparql", **args)
+    assert response.status_code == expected, response.text
+    assert "from-the-listener" not in response.text
+    assert "secret-marker" not in response.text
+    assert listener.foreign_connections() == 0
+
+
+def test_refusals_explain_themselves(http, listener):
+    service = http.get(
+        "/sparql", params={"query": f"SELECT * {{ SERVICE <{listener.base}> {{ ?s ?p ?o }} }}"}
+    )
+    assert "allow-list" in service.text
+    graph = http.get("/sparql", params={"query": f"ASK FROM <{listener.base}g> {{}}"})
+    assert "does not have" in graph.text and "never fetched" in graph.text
+
+
+def test_allow_listed_service_is_called(mini_release, start_service, listener):
+    # The positive control: the same listener does see the endpoint when SERVICE is allowed.
+    before = listener.foreign_connections()
+    with start_service(mini_release, service_allow_list=[listener.base]) as url:
+        query = f"SELECT ?x WHERE {{ SERVICE <{listener.base}sparql> {{ ?x ?p ?o }} }}"
+        response = httpx.get(url + "/sparql", params={"query": query}, timeout=60)
+        assert response.status_code == 200, response.text
+        assert "from-the-listener" in response.text
+        other = httpx.get(
+            url + "/sparql",
+            params={"query": "SELECT * { SERVICE <http://127.0.0.2:1/> { ?s ?p ?o } }"},
+            timeout=60,
+        )
+        assert other.status_code == 400
+        description = httpx.get(url + "/sparql", timeout=60).text
+        assert "BasicFederatedQuery" in description
+    assert listener.foreign_connections() == before + 1
+
+
+# --------------------------------------------------------------------- limits and runaways
+
+
+@pytest.fixture(scope="module")
+def strict(mini_release, start_service) -> Iterator[str]:
+    """Two workers, no waiting room, a 2 s limit, a 10-row cap and small request limits."""
+    with start_service(
+        mini_release,
+        timeout_s=2,
+        max_concurrent=2,
+        queue_size=0,
+        row_cap=10,
+        max_query_length=500,
+        max_body_size=2000,
+    ) as url:
+        yield url
+
+
+def _health(url: str) -> dict:
+    return httpx.get(url + "/healthz", timeout=10).json()
+
+
+def _wait_for(predicate, url: str) -> dict:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        health = _health(url)
+        if predicate(health):
+            return health
+        time.sleep(0.05)
+    raise AssertionError(f"service never reached the expected state: {health}")
+
+
+def test_runaway_is_stopped_while_others_are_answered(strict):
+    finished: list[str] = []
+
+    def run(name: str, query: str) -> httpx.Response:
+        response = httpx.get(strict + "/sparql", params={"query": query}, timeout=120)
+        finished.append(name)
+        return response
+
+    with ThreadPoolExecutor(2) as pool:
+        runaway = pool.submit(run, "runaway", RUNAWAY)
+        _wait_for(lambda h: h["busy"] >= 1, strict)
+        ask = pool.submit(run, "ask", "ASK { ?s ?p ?o }")
+        assert ask.result().status_code == 200
+        assert ask.result().json()["boolean"] is True
+        stopped = runaway.result()
+    assert finished == ["ask", "runaway"]
+    assert stopped.status_code == 504
+    assert "limit" in stopped.text
+    health = _wait_for(lambda h: h["workers"] == 2 and h["busy"] == 0, strict)
+    assert health["worker_restarts"] >= 1
+    again = httpx.get(strict + "/sparql", params={"query": "ASK {}"}, timeout=30)
+    assert again.status_code == 200
+
+
+def test_full_queue_gets_503_with_retry_after(strict):
+    with ThreadPoolExecutor(2) as pool:
+        runaways = [
+            pool.submit(httpx.get, strict + "/sparql", params={"query": RUNAWAY}, timeout=120)
+            for _ in range(2)
+        ]
+        _wait_for(lambda h: h["busy"] == 2, strict)
+        busy = httpx.get(strict + "/sparql", params={"query": "ASK {}"}, timeout=30)
+        assert busy.status_code == 503
+        assert int(busy.headers["retry-after"]) > 0
+        assert [r.result().status_code for r in runaways] == [504, 504]
+    _wait_for(lambda h: h["workers"] == 2 and h["busy"] == 0, strict)
+    assert httpx.get(strict + "/sparql", params={"query": "ASK {}"}, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["SELECT * WHERE { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o }"])
+def test_row_cap_is_an_error_not_a_partial_result(strict, query):
+    response = httpx.get(strict + "/sparql", params={"query": query}, timeout=30)
+    assert response.status_code == 422
+    assert "LIMIT" in response.text
+    capped = httpx.get(strict + "/sparql", params={"query": query + " LIMIT 10"}, timeout=30)
+    assert capped.status_code == 200
+
+
+def test_query_length_and_body_size_limits(strict):
+    long_query = "ASK {}" + " " * 600
+    assert httpx.get(strict + "/sparql", params={"query": long_query}).status_code == 413
+    big_form = {"query": "ASK {}", "padding": "x" * 3000}
+    assert httpx.post(strict + "/sparql", data=big_form).status_code == 413
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: the limit must hold while reading
+        yield b"ASK {}"
+        for _ in range(10):
+            yield b" " * 500
+
+    response = httpx.post(
+        strict + "/sparql",
+        content=chunked(),
+        headers={"content-type": "application/sparql-query"},
+    )
+    assert response.status_code == 413
+    assert (
+        httpx.post(
+            strict + "/sparql",
+            content=b"ASK {}",
+            headers={"content-type": "application/sparql-query"},
+        ).json()["boolean"]
+        is True
+    )
