@@ -59,8 +59,10 @@ def _walk(node: Any) -> Iterator[Any]:
             yield from _walk(value)
 
 
-def scope_of(query: str) -> QueryScope:
+def scope_of(query: str, base_iri: str | None = None) -> QueryScope:
     """The dataset clauses and SERVICE endpoints of ``query`` (``?`` for a variable service).
+
+    Relative IRIs resolve against the query's BASE, else ``base_iri``.
 
     Raises :class:`QueryRefused` (400) when the query needs vetting but cannot be parsed.
     """
@@ -72,7 +74,7 @@ def scope_of(query: str) -> QueryScope:
 
     try:
         parsed = parseQuery(query)
-        prologue = translatePrologue(parsed[0], None)
+        prologue = translatePrologue(parsed[0], base_iri)
     except Exception as error:  # pyparsing and rdflib raise many types for bad input
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise QueryRefused(

@@ -404,6 +404,7 @@ async def _answer(request: Request) -> Response:
         graph_format=graph_format,
         default_graphs=tuple(parsed.default_graphs) if parsed.dataset_given else None,
         named_graphs=tuple(parsed.named_graphs) if parsed.dataset_given else None,
+        base_iri=config.endpoint_iri(str(request.base_url)),
     )
     try:
         answer = await request.app.state.pool.run(task)

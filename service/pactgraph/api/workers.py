@@ -70,6 +70,9 @@ class QueryTask:
     graph_format: str | None = "ttl"
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
+    # Relative IRIs in the query resolve against this (the endpoint's IRI, as the protocol
+    # suggests); None leaves them unresolved, which pyoxigraph rejects.
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,10 +213,10 @@ def execute(
     400
     """
     try:
-        scope = scope_of(task.query)
+        scope = scope_of(task.query, task.base_iri)
         check_scope(scope, known_graphs, allows_service)
         arguments = _dataset_arguments(task, bool(scope.default_graphs or scope.named_graphs))
-        result = store.query(task.query, **arguments)
+        result = store.query(task.query, base_iri=task.base_iri, **arguments)
     except QueryRefused as refusal:
         return Reply.error(refusal.status, refusal.message)
     except SyntaxError as error:
