@@ -1,0 +1,337 @@
+"""Service benchmark: pactgraph vs rdflib-endpoint on loopback, same release, same bounded load.
+
+Both servers answer from the same release: ``pactgraph serve`` opens its pyoxigraph store,
+``rdflib-endpoint serve`` parses its ``pactgraph.nq`` into an rdflib Dataset whose default
+graph is the union of the named graphs (as pactgraph's is). For each query shape in
+``bench/queries/`` (entity lookup, two-hop join, aggregate) both servers get the same load:
+``--clients`` client processes, each with one keep-alive connection sending the query
+back-to-back for ``--duration`` seconds. Throughput counts 200 answers only; anything else is
+an error and reported.
+
+A second phase measures what HTTP adds: pactgraph with one client against the same query run
+in this process on the release store opened read-only (query plus SPARQL-JSON serialisation,
+the same work the service does for a request).
+
+Usage (``pip install -e '.[bench]'`` first)::
+
+    python bench/service_bench.py --dist dist --duration 10 --clients 4 \\
+        --out bench/results/service.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import version as dist_version
+from multiprocessing.pool import Pool
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "service"))
+
+from pyoxigraph import QueryResultsFormat, Store  # noqa: E402
+
+from pactgraph.release import Release, build_release, latest_release  # noqa: E402
+from pactgraph.settings import DEFAULT_DIST  # noqa: E402
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+# Shape label -> query file, in the order the table shows them.
+SHAPES: dict[str, str] = {
+    "entity lookup": "lookup.rq",
+    "two-hop join": "two-hop.rq",
+    "aggregate": "aggregate.rq",
+}
+ACCEPT = "application/sparql-results+json"
+STARTUP_TIMEOUT_S = 120.0
+REQUEST_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server under test: its name, the command that starts it on a port, its path."""
+
+    name: str
+    command: tuple[str, ...]
+    path: str = "/sparql"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What one (server, query) run measured."""
+
+    ok: int
+    errors: int
+    seconds: float
+    latencies_ms: tuple[float, ...]
+    rows: int | None
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """The p-th percentile latency in ms (nearest rank); NaN when nothing succeeded."""
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(port: int, path: str, query: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+    try:
+        conn.request("GET", f"{path}?{urlencode({'query': query})}", headers={"Accept": ACCEPT})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def running(server: Server, port: int, log: Path) -> Iterator[None]:
+    """Start ``server`` on ``port`` and wait until it answers an ASK."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "service")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*server.command, "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{server.name} exited on start-up; see {log}")
+                try:
+                    if _get(port, server.path, "ASK {}")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{server.name} did not start; see {log}")
+                time.sleep(0.2)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _client(port: int, path: str, query: str, start: float, stop: float) -> tuple[list[float], int]:
+    """One client process: keep-alive GETs from ``start`` to ``stop`` (wall clock)."""
+    target = f"{path}?{urlencode({'query': query})}"
+    headers = {"Accept": ACCEPT}
+    latencies: list[float] = []
+    errors = 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+    time.sleep(max(0.0, start - time.time()))  # every client starts together
+    while time.time() < stop:
+        began = time.perf_counter()
+        try:
+            conn.request("GET", target, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            status = 0
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+        elapsed_ms = (time.perf_counter() - began) * 1000
+        if status == 200:
+            latencies.append(elapsed_ms)
+        else:
+            errors += 1
+    conn.close()
+    return latencies, errors
+
+
+def drive(
+    pool: Pool, server: Server, port: int, query: str, clients: int, duration: float
+) -> Stats:
+    """``clients`` of the pool's processes send ``query`` for ``duration`` seconds."""
+    status, body = _get(port, server.path, query)  # also warms caches up
+    rows = _count_rows(body) if status == 200 else None
+    # The pool's processes are already running, so a short lead lets them all start together.
+    start = time.time() + 0.3
+    stop = start + duration
+    results = pool.starmap(
+        _client, [(port, server.path, query, start, stop)] * clients, chunksize=1
+    )
+    # A request in flight at ``stop`` still finished: the run lasted until the last one did.
+    seconds = max(duration, time.time() - start)
+    latencies = tuple(ms for lat, _ in results for ms in lat)
+    return Stats(len(latencies), sum(e for _, e in results), seconds, latencies, rows)
+
+
+def _count_rows(body: bytes) -> int:
+    data = json.loads(body)
+    return len(data["results"]["bindings"]) if "results" in data else 1
+
+
+def in_process(release: Release, query: str, duration: float) -> Stats:
+    """The same query on the release store in this process: query + SPARQL JSON, repeated."""
+    store = Store.read_only(str(release.store_path))
+    latencies: list[float] = []
+    rows = None
+    stop = time.perf_counter() + duration
+    while time.perf_counter() < stop:
+        began = time.perf_counter()
+        result = store.query(query, use_default_graph_as_union=True)
+        body = result.serialize(format=QueryResultsFormat.JSON)
+        latencies.append((time.perf_counter() - began) * 1000)
+        rows = _count_rows(body)
+    return Stats(len(latencies), 0, duration, tuple(latencies), rows)
+
+
+def _release(dist: Path) -> Release:
+    release = latest_release(dist)
+    if release is None:
+        print(f"no release in {dist}; building one", file=sys.stderr)
+        release = build_release(dist)
+    return release
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return "n/a" if value != value else f"{value:,.{digits}f}"  # NaN-safe
+
+
+def _versions() -> str:
+    names = ("pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn")
+    return ", ".join(f"{n} {dist_version(n)}" for n in names)
+
+
+def report(
+    command: str,
+    release: Release,
+    clients: int,
+    duration: float,
+    load: dict[str, dict[str, Stats]],
+    overhead: dict[str, tuple[Stats, Stats]],
+) -> str:
+    """The results as Markdown: the side-by-side table, then HTTP overhead."""
+    lines = [
+        "# Service benchmark: pactgraph vs rdflib-endpoint",
+        "",
+        f"Produced by: `{command}`",
+        "",
+        f"- Release `{release.version}`: {release.triple_count:,} triples, served by both from "
+        "the same files (pactgraph: its pyoxigraph store, read-only; rdflib-endpoint: "
+        "`pactgraph.nq` parsed into an rdflib Dataset with a union default graph).",
+        f"- Load: {clients} client processes, one keep-alive connection each, back-to-back "
+        f"GET requests for {duration:g} s per query and server; loopback only.",
+        f"- Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}; {_versions()}.",
+        "- Server and clients share these CPUs, so absolute numbers are a floor; the ratio is "
+        "the point.",
+        "",
+        "## Throughput and latency under the same load",
+        "",
+        "| Query | pactgraph req/s | rdflib-endpoint req/s | ratio | pactgraph p50 / p99 ms"
+        " | rdflib-endpoint p50 / p99 ms | errors (pg / rdflib) | rows (pg / rdflib) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for shape, by_server in load.items():
+        pg, rl = by_server["pactgraph"], by_server["rdflib-endpoint"]
+        ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
+        lines.append(
+            f"| {shape} | {_fmt(pg.throughput)} | {_fmt(rl.throughput)} | {_fmt(ratio)}x "
+            f"| {_fmt(pg.percentile(50), 2)} / {_fmt(pg.percentile(99), 2)} "
+            f"| {_fmt(rl.percentile(50), 2)} / {_fmt(rl.percentile(99), 2)} "
+            f"| {pg.errors} / {rl.errors} | {pg.rows} / {rl.rows} |"
+        )
+    lines += [
+        "",
+        "## What HTTP adds: pactgraph (1 client) vs the same query in-process on pyoxigraph",
+        "",
+        "In-process = `Store.read_only(release/store).query(q, use_default_graph_as_union=True)` "
+        "plus SPARQL-JSON serialisation, timed in the benchmark's own process.",
+        "",
+        "| Query | in-process p50 ms | pactgraph HTTP p50 ms | added p50 ms | HTTP p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for shape, (local, remote) in overhead.items():
+        added = remote.percentile(50) - local.percentile(50)
+        lines.append(
+            f"| {shape} | {_fmt(local.percentile(50), 3)} | {_fmt(remote.percentile(50), 3)} "
+            f"| {_fmt(added, 3)} | {_fmt(remote.percentile(99), 3)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dist", type=Path, default=DEFAULT_DIST, help="folder of releases")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per query/server")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument(
+        "--overhead-duration", type=float, default=3.0, help="seconds per single-client run"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
+    args = parser.parse_args(argv)
+
+    release = _release(args.dist)
+    queries = {
+        shape: (QUERIES_DIR / name).read_text(encoding="utf-8") for shape, name in SHAPES.items()
+    }
+    servers = [
+        Server(
+            "pactgraph", (sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(args.dist))
+        ),
+        Server(
+            "rdflib-endpoint",
+            (sys.executable, "-m", "rdflib_endpoint", "serve", str(release.nquads)),
+            path="/",  # rdflib-endpoint 0.6 answers SPARQL at its root
+        ),
+    ]
+    logs = Path(os.environ.get("TMPDIR", "/tmp"))
+    load: dict[str, dict[str, Stats]] = {shape: {} for shape in SHAPES}
+    overhead: dict[str, tuple[Stats, Stats]] = {}
+    # One pool of client processes for the whole run (spawned once, outside every timing).
+    with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+        for server in servers:
+            port = free_port()
+            with running(server, port, logs / f"bench-{server.name}.log"):
+                for shape, query in queries.items():
+                    stats = drive(pool, server, port, query, args.clients, args.duration)
+                    load[shape][server.name] = stats
+                    print(f"{server.name:16} {shape:14} {stats.throughput:10.1f} req/s")
+                if server.name == "pactgraph":
+                    for shape, query in queries.items():
+                        remote = drive(pool, server, port, query, 1, args.overhead_duration)
+                        local = in_process(release, query, args.overhead_duration)
+                        overhead[shape] = (local, remote)
+
+    command = "python bench/service_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    text = report(command, release, args.clients, args.duration, load, overhead)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
