@@ -4,7 +4,8 @@ A build runs in this order, and stops at the first step that finds problems:
 
 1. load ontology, vocabularies and graph into one dataset, a named graph per file;
 2. run :data:`GATES` in order — SHACL validation first, then whatever else a release must
-   pass (append ``(name, function)`` pairs; a gate returns a list of problems, empty = pass);
+   pass (append ``(name, function)`` pairs; a gate returns a list of problems, empty = pass;
+   a gate may also add to the dataset, as the inferred graph does);
 3. write the dumps into a temporary directory inside ``OUT`` and rename it to
    ``OUT/<version>``; then repoint ``OUT/latest`` at it atomically.
 
