@@ -25,3 +25,16 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
 fi
 
 # Steps added by other parts of the project (npm, apt, browsers) go below this line.
+
+# The query page's third-party code (YASGUI, pinned in service/pactgraph/ui/package-lock.json)
+# comes from the npm registry into git-ignored node_modules; without npm the page still works
+# and says how to install the editor. --ignore-scripts: the packages need no install hooks.
+if command -v npm >/dev/null 2>&1; then
+    if [[ ! -f service/pactgraph/ui/node_modules/.package-lock.json \
+        || service/pactgraph/ui/package-lock.json -nt service/pactgraph/ui/node_modules/.package-lock.json ]]; then
+        echo "setup: npm ci --prefix service/pactgraph/ui" >&2
+        npm ci --prefix service/pactgraph/ui --ignore-scripts --no-audit --no-fund --loglevel=error
+    fi
+else
+    echo "setup: npm not found; the query page will run without its editor" >&2
+fi

@@ -6,6 +6,15 @@ scripts/setup.sh
 
 # Steps added by other parts of the project (e.g. browsers for UI tests) go here.
 
+# The browser test drives Debian's chromium with Playwright (never `playwright install`).
+if [[ ! -x /usr/bin/chromium ]]; then
+    echo "test: apt-get install chromium (for tests/test_ui_browser.py)" >&2
+    sudo_=""
+    if [[ "$(id -u)" -ne 0 ]]; then sudo_="sudo"; fi
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "test: ruff check ." >&2
 .venv/bin/ruff check .
 echo "test: pytest" >&2
