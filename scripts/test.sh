@@ -16,6 +16,6 @@ if [[ ! -x /usr/bin/chromium ]]; then
 fi
 
 echo "test: ruff check ." >&2
-.venv/bin/ruff check .
+.venv/bin/python -m ruff check .
 echo "test: pytest" >&2
 exec .venv/bin/python -m pytest "$@"
