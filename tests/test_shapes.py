@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from pyshacl import validate
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
@@ -156,6 +157,15 @@ def test_every_helper_shape_is_used_by_a_targeted_shape() -> None:
         if isinstance(s, URIRef) and s not in targeted_shapes()
     }
     assert sorted(map(name, named - used)) == []
+
+
+def test_shapes_are_well_formed_shacl_core() -> None:
+    # meta_shacl checks the shapes graph against the W3C shapes-for-shapes first and raises
+    # when a shape is malformed; nothing beyond SHACL Core (SPARQL, rules, JS) is used.
+    conforms, _, _ = validate(Graph(), shacl_graph=shapes(), meta_shacl=True)
+    assert conforms
+    beyond_core = (SH.sparql, SH.rule, SH.target, SH.js, SH.expression)
+    assert [p for p in beyond_core if (None, p, None) in shapes()] == []
 
 
 def test_shapes_are_in_the_shapes_namespace() -> None:
