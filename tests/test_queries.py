@@ -1,0 +1,584 @@
+"""Research queries (``queries/NN-slug.rq``): each one parses, carries its ``# title:`` and
+``# description:`` header, uses only declared terms and the union default graph, returns rows
+on the shipped data in a stable order, and gives the answer that walking the same data in
+Python (rdflib, no SPARQL) gives.
+
+Every query file must have an entry in :data:`CHECKS`; a new ``.rq`` without one fails
+``test_answer_matches_the_data``. The checks compute the expected answer from the graph
+itself, so they follow the data as it grows; only a few semantic anchors are fixed (Japan is
+owed a defense obligation, Israel is not; the Israeli prime minister disputes the reported
+20-year framework).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import RDF, RDFS, Graph, Namespace, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
+
+from pactgraph.dataset import DataFiles, load_dataset, load_union
+from pactgraph.query import run_query
+from pactgraph.settings import SETTINGS
+from pactgraph.store import memory_store
+
+QUERY_FILES = sorted(SETTINGS.queries_dir.glob("[0-9][0-9]-*.rq"))
+
+PACT = Namespace("https://w3id.org/pactgraph/ontology#")
+ACTOR = Namespace("https://w3id.org/pactgraph/id/actor/")
+INSTRUMENT = Namespace("https://w3id.org/pactgraph/id/instrument/")
+SOURCE = Namespace("https://w3id.org/pactgraph/id/source/")
+OT = Namespace("https://w3id.org/pactgraph/vocab/obligation-type/")
+SK = Namespace("https://w3id.org/pactgraph/vocab/source-kind/")
+SCHEMA = Namespace("http://schema.org/")
+TIME = Namespace("http://www.w3.org/2006/time#")
+
+# Namespaces whose terms the ontology must declare when a query uses them (RDF, RDFS, OWL
+# and XSD are built in; instance and concept IRIs are checked against the data instead).
+DECLARED_NAMESPACES = (
+    str(PACT),
+    str(SCHEMA),
+    str(PROV),
+    str(ORG),
+    str(DCTERMS),
+    str(SKOS),
+    str(TIME),
+)
+INSTANCE_NAMESPACE = "https://w3id.org/pactgraph/"
+BUILT_IN = (
+    str(RDF),
+    str(RDFS),
+    "http://www.w3.org/2002/07/owl#",
+    "http://www.w3.org/2001/XMLSchema#",
+)
+# Source kinds that count as primary in query 18 (when read at a canonical URL).
+PRIMARY_KINDS = {
+    SK.government,
+    SK.congressional,
+    SK["legislative-text"],
+    SK["crs-report"],
+    SK["primary-text"],
+}
+
+Row = dict[str, str | None]
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store() -> ox.Store:
+    """The embedded store the CLI would build when there is no release: every data file."""
+    return memory_store(load_dataset())
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    """The same files as one rdflib graph, for answering each question without SPARQL."""
+    return load_union(DataFiles.discover().all)
+
+
+def _term(value: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> str | None:
+    return None if value is None else value.value
+
+
+def run(store: ox.Store, path: Path) -> list[Row]:
+    """The rows of a query file, each a dict of variable name → lexical value (or None)."""
+    solutions = run_query(store, path.read_text(encoding="utf-8"))
+    names = [variable.value for variable in solutions.variables]
+    return [{name: _term(solution[name]) for name in names} for solution in solutions]
+
+
+# --- graph helpers -------------------------------------------------------------------------
+
+
+def members(g: Graph, cls: URIRef) -> set[URIRef]:
+    """Nodes typed with ``cls`` or any of its subclasses."""
+    classes = set(g.transitive_subjects(RDFS.subClassOf, cls))
+    return {s for c in classes for s in g.subjects(RDF.type, c) if isinstance(s, URIRef)}
+
+
+def side(g: Graph, actor: URIRef) -> set[URIRef]:
+    """An actor and every body below it (``org:subOrganizationOf`` chains)."""
+    return set(g.transitive_subjects(ORG.subOrganizationOf, actor))
+
+
+def narrower_types(g: Graph, top: URIRef) -> set[URIRef]:
+    """A concept and every concept below it (``skos:broader`` chains)."""
+    return set(g.transitive_subjects(SKOS.broader, top))
+
+
+def most_specific_type(g: Graph, node: URIRef, within: URIRef) -> URIRef:
+    """The one class of ``node`` under ``within`` that no other of its classes specialises."""
+    types = {
+        t
+        for t in g.objects(node, RDF.type)
+        if within in set(g.transitive_objects(t, RDFS.subClassOf))
+    }
+    specific = [
+        t
+        for t in types
+        if not any(o != t and t in set(g.transitive_objects(o, RDFS.subClassOf)) for o in types)
+    ]
+    assert len(specific) == 1, f"{node} has no single most specific class: {specific}"
+    return specific[0]
+
+
+def pref_label(g: Graph, concept: object) -> str | None:
+    value = g.value(concept, SKOS.prefLabel) if concept is not None else None
+    return None if value is None else str(value)
+
+
+def column(rows: Iterable[Row], name: str) -> set[str]:
+    return {row[name] for row in rows if row[name] is not None}
+
+
+def iris(nodes: Iterable[object]) -> set[str]:
+    return {str(node) for node in nodes}
+
+
+def israel_instruments(g: Graph) -> set[URIRef]:
+    """Queries 02 and 03: instruments tied to Israel, plus those one link away."""
+    israel = side(g, ACTOR.israel)
+    core = {i for i, _, party in g.triples((None, PACT.party, None)) if party in israel}
+    for obligation in members(g, PACT.Obligation):
+        involved = set(g.objects(obligation, PACT.bearer)) | set(
+            g.objects(obligation, PACT.beneficiary)
+        )
+        if involved & israel:
+            core |= set(g.objects(obligation, PACT.arisesUnder))
+    links = (
+        PACT.enactedAs,
+        PACT.legalBasis,
+        PACT.implements,
+        DCTERMS.hasVersion,
+        DCTERMS.relation,
+        PACT.partOfSeries,
+    )
+    near = {s for p in links for s, _, o in g.triples((None, p, None)) if o in core}
+    near |= {o for p in links for s, _, o in g.triples((None, p, None)) if s in core}
+    instruments = members(g, PACT.Instrument)
+    return (core | near) & instruments
+
+
+def us_to_israel_obligations(g: Graph) -> set[URIRef]:
+    us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
+    return {
+        o
+        for o in members(g, PACT.Obligation)
+        if g.value(o, PACT.bearer) in us and set(g.objects(o, PACT.beneficiary)) & israel
+    }
+
+
+# --- one check per query: the query's answer against the data ------------------------------
+
+
+def check_01(rows: list[Row], g: Graph) -> None:
+    us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
+    defense = [
+        o for o in g.subjects(PACT.obligationType, OT.defense) if g.value(o, PACT.bearer) in us
+    ]
+    expected = {
+        (str(b), str(t), str(g.value(o, PACT.provision)))
+        for o in defense
+        for b in g.objects(o, PACT.beneficiary)
+        for t in g.objects(o, PACT.arisesUnder)
+    }
+    owed = [row for row in rows if int(row["defenseObligations"] or 0) > 0]
+    assert {(r["partner"], r["treaty"], r["provision"]) for r in owed} == expected
+    assert str(ACTOR.japan) in column(owed, "partner")
+    assert str(ACTOR.israel) not in column(owed, "partner")
+    (israel_row,) = [row for row in rows if row["partner"] == str(ACTOR.israel)]
+    assert israel_row["defenseObligations"] == "0" and israel_row["treaty"] is None
+    cooperation = narrower_types(g, OT["cooperation-provision"])
+    expected_cooperation = {
+        o for o in us_to_israel_obligations(g) if g.value(o, PACT.obligationType) in cooperation
+    }
+    assert int(israel_row["cooperationObligations"]) == len(expected_cooperation) > 0
+    shared = {
+        i
+        for i in g.subjects(PACT.party, None)
+        if set(g.objects(i, PACT.party)) & israel and set(g.objects(i, PACT.party)) & us
+    }
+    assert int(israel_row["sharedInstruments"]) == len(shared)
+
+
+def check_02(rows: list[Row], g: Graph) -> None:
+    expected = israel_instruments(g)
+    assert [row["instrument"] for row in rows].count(str(INSTRUMENT["mou-fy2019-fy2028"])) == 1
+    assert {row["instrument"] for row in rows} == iris(expected)
+    for row in rows:
+        node = URIRef(row["instrument"])
+        assert row["kind"] == str(most_specific_type(g, node, PACT.Instrument))
+        assert row["status"] == (
+            str(g.value(node, PACT.status)) if g.value(node, PACT.status) else None
+        )
+        assert row["bindingness"] == (
+            str(g.value(node, PACT.bindingness)) if g.value(node, PACT.bindingness) else None
+        )
+    # An MOU is never shown as a treaty.
+    assert not {row["kind"] for row in rows if "mou-" in row["instrument"]} & {str(PACT.Treaty)}
+
+
+def check_03(rows: list[Row], g: Graph) -> None:
+    instruments = israel_instruments(g)
+    expected = Counter(
+        (
+            pref_label(g, g.value(i, PACT.status)) or "not recorded",
+            pref_label(g, g.value(i, PACT.bindingness)) or "not recorded",
+        )
+        for i in instruments
+    )
+    found = {(row["statusLabel"], row["bindingnessLabel"]): int(row["instruments"]) for row in rows}
+    assert found == dict(expected)
+    assert sum(found.values()) == len(instruments)
+
+
+def check_04(rows: list[Row], g: Graph) -> None:
+    chain = {s for s, _, o in g.triples((None, PACT.succeeds, None))} | set(
+        g.objects(None, PACT.succeeds)
+    )
+    assert {row["mou"] for row in rows} == iris(chain)
+    expected = {
+        (str(m), str(a))
+        for m in chain
+        for o in g.subjects(PACT.arisesUnder, m)
+        for a in g.objects(o, PACT.amount)
+    }
+    assert {(row["mou"], row["amount"]) for row in rows} == expected
+    for row in rows:
+        amount = URIRef(row["amount"])
+        assert Decimal(row["value"]) == g.value(amount, SCHEMA.value).toPython()
+        assert row["predecessor"] == (str(g.value(URIRef(row["mou"]), PACT.succeeds) or "") or None)
+    # Succession runs forward in time: each MOU's period starts after its predecessor's.
+    starts = {row["mou"]: row["periodStart"] for row in rows}
+    for row in rows:
+        if row["predecessor"]:
+            assert starts[row["mou"]] > starts[row["predecessor"]]
+
+
+def check_05(rows: list[Row], g: Graph) -> None:
+    obligations = us_to_israel_obligations(g)
+    expected = {
+        (str(o), str(a) if a else None)
+        for o in obligations
+        for a in (list(g.objects(o, PACT.amount)) or [None])
+    }
+    assert {(row["obligation"], row["amount"]) for row in rows} == expected
+    for row in rows:
+        node = URIRef(row["obligation"])
+        assert row["obligationType"] == str(g.value(node, PACT.obligationType))
+        assert row["instrument"] == str(min(g.objects(node, PACT.arisesUnder)))
+    assert OT.defense not in {g.value(o, PACT.obligationType) for o in obligations}
+
+
+def check_06(rows: list[Row], g: Graph) -> None:
+    israel = side(g, ACTOR.israel)
+    expected = {o for o in members(g, PACT.Obligation) if g.value(o, PACT.bearer) in israel}
+    assert {row["obligation"] for row in rows} == iris(expected)
+    for row in rows:
+        node = URIRef(row["obligation"])
+        assert row["reciprocal"] == (
+            str(g.value(node, PACT.reciprocalOf)) if g.value(node, PACT.reciprocalOf) else None
+        )
+    assert str(OT["funding-restraint"]) in {
+        str(g.value(URIRef(r["obligation"]), PACT.obligationType)) for r in rows
+    }
+
+
+def check_07(rows: list[Row], g: Graph) -> None:
+    amounts = members(g, SCHEMA.MonetaryAmount)
+    assert [row["amount"] for row in rows].count(None) == 0
+    assert sorted(row["amount"] for row in rows) == sorted(iris(amounts))
+    for row in rows:
+        amount = URIRef(row["amount"])
+        assert Decimal(row["value"]) == g.value(amount, SCHEMA.value).toPython()
+        assert row["amountType"] == str(g.value(amount, PACT.amountType))
+    # Each amount type forms one block: types are listed apart, never interleaved or merged.
+    order = [row["amountType"] for row in rows]
+    blocks = [t for i, t in enumerate(order) if i == 0 or order[i - 1] != t]
+    assert len(blocks) == len(set(blocks))
+
+
+def check_08(rows: list[Row], g: Graph) -> None:
+    programs = members(g, PACT.Program)
+    assert {row["program"] for row in rows} == iris(programs)
+    expected = set()
+    for p in programs:
+        expected |= {(str(p), "authorized by", str(s)) for s in g.subjects(PACT.authorizes, p)}
+        expected |= {(str(p), "funded by", str(s)) for s in g.subjects(PACT.fundsProgram, p)}
+        expected |= {(str(p), "implements", str(o)) for o in g.objects(p, PACT.implements)}
+        expected |= {(str(p), "implemented by", str(s)) for s in g.subjects(PACT.implements, p)}
+        expected |= {(str(p), "legal basis", str(o)) for o in g.objects(p, PACT.legalBasis)}
+        expected |= {(str(p), "administered by", str(o)) for o in g.objects(p, PACT.administeredBy)}
+    linked = {(row["program"], row["relation"], row["linked"]) for row in rows if row["linked"]}
+    assert linked == expected
+
+
+def check_09(rows: list[Row], g: Graph) -> None:
+    items = members(g, PACT.JointExercise) | members(g, PACT.Stockpile)
+    assert {row["item"] for row in rows} == iris(items)
+    for stockpile in members(g, PACT.Stockpile):
+        under = {stockpile} | set(g.subjects(PACT.implements, stockpile))
+        expected = {
+            str(a)
+            for u in under
+            for o in g.subjects(PACT.arisesUnder, u)
+            for a in g.objects(o, PACT.amount)
+        }
+        assert column([r for r in rows if r["item"] == str(stockpile)], "amount") == expected
+    for row in rows:
+        series = g.value(URIRef(row["item"]), PACT.partOfSeries)
+        assert row["series"] == (str(series) if series else None)
+
+
+def check_10(rows: list[Row], g: Graph) -> None:
+    measures = members(g, PACT.Bill) | members(g, PACT.Statute)
+    assert {row["measure"] for row in rows} == iris(measures)
+    for measure in measures:
+        mine = [row for row in rows if row["measure"] == str(measure)]
+        assert column(mine, "sponsor") == iris(g.objects(measure, PACT.sponsor))
+        passed_by = set(g.objects(measure, PACT.passedBy))
+        house = bool(passed_by & {ACTOR["us-house"], ACTOR["us-congress"]})
+        senate = bool(passed_by & {ACTOR["us-senate"], ACTOR["us-congress"]})
+        assert {(r["passedHouse"], r["passedSenate"]) for r in mine} == {
+            (str(house).lower(), str(senate).lower())
+        }
+        assert column(mine, "statusLabel") == (
+            {pref_label(g, g.value(measure, PACT.status))} - {None}
+        )
+    # A bill that is only in committee is never shown as enacted.
+    assert all(r["enacted"] is None for r in rows if r["statusLabel"] == "in committee")
+
+
+def check_11(rows: list[Row], g: Graph) -> None:
+    frameworks = members(g, PACT.ProposedFramework)
+    assert {row["framework"] for row in rows} == iris(frameworks)
+    for f in frameworks:
+        mine = [row for row in rows if row["framework"] == str(f)]
+        by_aspect = {
+            aspect: {r["item"] for r in mine if r["aspect"] == aspect}
+            for aspect in ("1 reported in", "2 sought", "3 disputed by")
+        }
+        assert by_aspect["1 reported in"] == iris(
+            s for s in g.objects(f, PROV.wasDerivedFrom) if g.value(s, DCTERMS.publisher)
+        )
+        assert by_aspect["2 sought"] == iris(g.subjects(PACT.arisesUnder, f))
+        assert by_aspect["3 disputed by"] == iris(g.subjects(PACT.disputes, f))
+    framework = str(INSTRUMENT["proposed-20-year-framework"])
+    deniers = {
+        r["who"] for r in rows if r["framework"] == framework and r["aspect"] == "3 disputed by"
+    }
+    assert str(ACTOR["benjamin-netanyahu"]) in deniers
+    assert {r["statusLabel"] for r in rows} <= {"proposed", "denied", "under negotiation"}
+
+
+def check_12(rows: list[Row], g: Graph) -> None:
+    expected = {
+        (str(t), "involves", str(n))
+        for t in members(g, PACT.FrictionPoint)
+        for n in g.objects(t, PACT.involves)
+    }
+    for review in members(g, PACT.Review):
+        expected |= {
+            (str(review), "conducted by", str(n)) for n in g.objects(review, PACT.conductedBy)
+        }
+        expected |= {(str(review), "reviews", str(n)) for n in g.objects(review, PACT.reviews)}
+    assert {(r["topic"], r["role"], r["node"]) for r in rows} == expected
+    for row in rows:
+        if row["findings"] is not None:
+            assert int(row["findings"]) == len(set(g.objects(URIRef(row["topic"]), PACT.finding)))
+
+
+def check_13(rows: list[Row], g: Graph) -> None:
+    narratives = members(g, PACT.Narrative)
+    expected = {(str(n), str(p)) for n in narratives for p in g.objects(n, PACT.promotedBy)}
+    assert {(r["narrative"], r["promoter"]) for r in rows} == expected
+    claims = members(g, PACT.Claim)
+    for row in rows:
+        node = URIRef(row["narrative"])
+        assert int(row["supportingClaims"]) == len(
+            {c for c in g.subjects(PACT.supports, node) if c in claims}
+        )
+        assert int(row["emphases"]) == len(set(g.objects(node, PACT.emphasizes)))
+
+
+def check_14(rows: list[Row], g: Graph) -> None:
+    sources = members(g, PACT.Source)
+    assert sorted(row["source"] for row in rows) == sorted(iris(sources))
+    for row in rows:
+        node = URIRef(row["source"])
+        resting = {
+            s
+            for p in (PROV.wasDerivedFrom, PACT.statedIn, PACT.citesSource)
+            for s in g.subjects(p, node)
+        }
+        assert int(row["facts"]) == len(resting), row["source"]
+    per_kind = Counter(str(k) for s in sources for k in g.objects(s, PACT.sourceKind))
+    assert Counter(row["kind"] for row in rows if row["kind"]) == per_kind
+
+
+def check_15(rows: list[Row], g: Graph) -> None:
+    article = SOURCE["factually-article"]
+    claims = set(g.subjects(PACT.statedIn, article)) & members(g, PACT.Claim)
+    assert {row["claim"] for row in rows} == iris(claims)
+    expected = {
+        (str(c), str(g.value(cit, PACT.citationNumber)) if cit else None)
+        for c in claims
+        for cit in (list(g.objects(c, PACT.citesSource)) or [None])
+    }
+    assert {(row["claim"], row["citationNumber"]) for row in rows} == expected
+    for row in rows:
+        if row["citation"]:
+            citation = URIRef(row["citation"])
+            assert row["identificationLabel"] == pref_label(
+                g, g.value(citation, PACT.identification)
+            )
+            identified = iris(g.objects(citation, PACT.identifiedAs))
+            assert (
+                (row["identifiedAs"] in identified) if identified else row["identifiedAs"] is None
+            )
+    assert "not recovered" in column(rows, "identificationLabel")
+
+
+def check_16(rows: list[Row], g: Graph) -> None:
+    figures = members(g, PACT.AssistanceFigure)
+    assert sorted(row["figure"] for row in rows) == sorted(iris(figures))
+    for row in rows:
+        figure = URIRef(row["figure"])
+        assert (
+            Decimal(row["value"]) == g.value(g.value(figure, PACT.amount), SCHEMA.value).toPython()
+        )
+        assert row["asOf"] == str(g.value(figure, PACT.asOf))
+    dates = [row["asOf"] for row in rows]
+    assert dates == sorted(dates)
+
+
+def check_17(rows: list[Row], g: Graph) -> None:
+    disputed = set(g.objects(None, PACT.disputes))
+    assert {row["node"] for row in rows} == iris(disputed)
+    expected = {
+        (str(n), str(c), stance)
+        for n in disputed
+        for stance, p in (("disputes", PACT.disputes), ("supports", PACT.supports))
+        for c in g.subjects(p, n)
+        if g.value(c, PACT.claimText)
+    }
+    assert {(r["node"], r["claim"], r["stance"]) for r in rows} == expected
+
+
+def check_18(rows: list[Row], g: Graph) -> None:
+    actors, sources = members(g, PACT.Actor), members(g, PACT.Source)
+
+    def primary(source: object) -> bool:
+        kinds = set(g.objects(source, PACT.sourceKind))
+        return bool(kinds & PRIMARY_KINDS) and g.value(source, SCHEMA.url) is not None
+
+    facts = {
+        n for n in g.subjects(PROV.wasDerivedFrom, None) if n not in actors and n not in sources
+    }
+    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PROV.wasDerivedFrom))}
+    assert {row["node"] for row in rows} == iris(expected)
+    for row in rows:
+        node = URIRef(row["node"])
+        assert int(row["sources"]) == len(set(g.objects(node, PROV.wasDerivedFrom)))
+
+
+CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
+    "01-us-defense-obligations-vs-israel.rq": check_01,
+    "02-us-israel-instruments.rq": check_02,
+    "03-instrument-status-counts.rq": check_03,
+    "04-mou-chain.rq": check_04,
+    "05-us-obligations-to-israel.rq": check_05,
+    "06-israel-obligations.rq": check_06,
+    "07-money-by-amount-type.rq": check_07,
+    "08-programs-and-authorities.rq": check_08,
+    "09-exercises-and-stockpiles.rq": check_09,
+    "10-congress-bills-and-acts.rq": check_10,
+    "11-proposed-framework.rq": check_11,
+    "12-friction-and-oversight.rq": check_12,
+    "13-competing-narratives.rq": check_13,
+    "14-sources-by-kind.rq": check_14,
+    "15-article-claims-and-citations.rq": check_15,
+    "16-assistance-totals-over-time.rq": check_16,
+    "17-competing-claims.rq": check_17,
+    "18-secondary-only-facts.rq": check_18,
+}
+
+
+# --- tests ---------------------------------------------------------------------------------
+
+_PREFIX = re.compile(r"^PREFIX\s+([\w-]*):\s*<([^>]*)>", re.MULTILINE | re.IGNORECASE)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_IRI = re.compile(r"<([^>\s]*)>")
+_PREFIXED = re.compile(r"(?<![\w?$])([a-z][\w-]*):([A-Za-z][\w-]*(?:\.[\w-]+)*)")
+
+
+def used_terms(text: str) -> set[str]:
+    """Every IRI a query mentions, prefixed names expanded (comments and strings skipped)."""
+    prefixes = dict(_PREFIX.findall(text))
+    body = "\n".join(
+        line for line in text.splitlines() if not line.lstrip().startswith(("#", "PREFIX"))
+    )
+    body = _STRING.sub('""', body)
+    terms = set(_IRI.findall(body))
+    body = _IRI.sub(" ", body)
+    for prefix, local in _PREFIXED.findall(body):
+        assert prefix in prefixes, f"undeclared prefix {prefix}:"
+        terms.add(prefixes[prefix] + local)
+    return terms
+
+
+def test_there_are_at_least_sixteen_research_queries() -> None:
+    assert len(QUERY_FILES) >= 16
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.stem)
+def test_header_and_parse(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0].startswith("# title: ") and len(lines[0]) > len("# title: ") + 10
+    assert lines[1].startswith("# description: ") and len(lines[1]) > len("# description: ") + 40
+    ox.Store().query(text)  # raises SyntaxError on a malformed query
+    body = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    assert not re.search(r"\bGRAPH\b", body), "research queries use the union default graph"
+    assert re.search(r"\bORDER BY\b", body), "results need a stable order"
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.stem)
+def test_uses_only_declared_terms(path: Path, graph: Graph) -> None:
+    for term in used_terms(path.read_text(encoding="utf-8")):
+        node = URIRef(term)
+        if term.startswith(BUILT_IN):
+            continue
+        if term.startswith(DECLARED_NAMESPACES):
+            assert (node, RDF.type, None) in graph, f"{path.name}: {term} is not declared"
+        else:
+            assert term.startswith(INSTANCE_NAMESPACE), f"{path.name}: unexpected IRI {term}"
+            assert (node, None, None) in graph, f"{path.name}: {term} is not in the data"
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.stem)
+def test_returns_rows_in_a_stable_order(path: Path, store: ox.Store) -> None:
+    first = run(store, path)
+    assert first, f"{path.name} returns no rows on the shipped data"
+    assert run(store, path) == first
+    assert len({tuple(sorted(r.items(), key=lambda kv: kv[0])) for r in first}) == len(first), (
+        "duplicate rows"
+    )
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.stem)
+def test_answer_matches_the_data(path: Path, store: ox.Store, graph: Graph) -> None:
+    assert path.name in CHECKS, f"{path.name} has no check in tests/test_queries.py CHECKS"
+    CHECKS[path.name](run(store, path), graph)
+
+
+def test_every_check_has_its_query() -> None:
+    assert set(CHECKS) == {path.name for path in QUERY_FILES}
