@@ -270,6 +270,10 @@ def release_content(dataset: Dataset, settings: Settings = SETTINGS) -> ReleaseC
     nquads = plain[f"{BASENAME}.nq"]
     version = f"{ontology_version(dataset)}-{hashlib.sha256(nquads).hexdigest()[:12]}"
     files = {**plain, **{f"{name}.gz": gzip_bytes(data) for name, data in plain.items()}}
+    # VoID/DCAT measured from these very files, and the ontology/vocabulary HTML pages.
+    from pactgraph.void import linked_data_files
+
+    files.update(linked_data_files(dataset, files, version, settings))
     per_graph: dict[str, int] = {}
     for quad in quads:
         per_graph[quad.graph_name.value] = per_graph.get(quad.graph_name.value, 0) + 1

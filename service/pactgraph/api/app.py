@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from pactgraph import __version__
-from pactgraph.api import dumps, sparql, ui
+from pactgraph.api import dumps, linked_data, sparql, ui, validate_api
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.workers import WorkerPool
 from pactgraph.release import Release
@@ -142,4 +142,6 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
     app.include_router(sparql.router)
     app.include_router(dumps.router)
     app.include_router(ui.router)
+    app.include_router(linked_data.router)
+    app.include_router(validate_api.router)
     return app

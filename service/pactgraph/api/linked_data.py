@@ -1,0 +1,473 @@
+"""Every IRI under the public base resolves: entity pages and RDF, ontology, vocabularies, shapes.
+
+Routes (each ``GET`` and ``HEAD``):
+
+- ``/id/{kind}/{slug}``            an entity: what the release says about it and what points to it
+- ``/vocab/{scheme}/{concept}``    a SKOS concept, the same way
+- ``/vocab/{scheme}``              a concept scheme's file; HTML: its generated documentation
+- ``/ontology``, ``/ontology/{name}``  the ontology (hash terms ``/ontology#Term`` land here);
+                                   HTML: the documentation generated at build time
+- ``/shapes``                      the SHACL shapes (``shape:`` terms are hash IRIs of this)
+- ``/.well-known/void``            the release's ``void.ttl`` (VoID + DCAT)
+- ``/context.jsonld``              the JSON-LD context of our namespaces
+
+Content negotiation picks one of :data:`REPRESENTATIONS` (Turtle, N-Triples, JSON-LD,
+RDF/XML from the service's one format table, plus HTML for browsers) from ``Accept``, with
+``?format=`` overriding it; no acceptable type is a 406. Every answer says ``Vary: Accept``,
+carries ``Link`` headers naming the alternates, the licence, the dump and the VoID
+description, and an ETag made of the release version, the representation and a digest of
+the bytes (``If-None-Match`` gives 304). An unknown IRI is a 404 with an HTML page (browsers)
+or JSON (everyone else) that suggests near slugs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from pactgraph.api.pages import (
+    CONTEXT_FILE,
+    LinkedData,
+    Linker,
+    entity_page,
+    linked_data_for,
+    prefixes,
+    render,
+)
+from pactgraph.api.sparql import format_from_param, parse_accept, quality
+from pactgraph.formats import GRAPH_FORMATS, Format
+from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE, SETTINGS
+
+router = APIRouter()
+
+HTML = "html"
+HTML_MEDIA_TYPE = "text/html"
+JSONLD_MEDIA_TYPE = "application/ld+json"
+# Machine formats offered for every linked-data resource, in tie-break order: a client that
+# accepts anything (``*/*``) gets Turtle. HTML comes last so only browsers that ask get it.
+RDF_REPRESENTATIONS: dict[str, Format] = {
+    name: GRAPH_FORMATS[name] for name in ("ttl", "jsonld", "nt", "rdf")
+}
+REPRESENTATIONS: tuple[str, ...] = (*RDF_REPRESENTATIONS, HTML)
+HTML_ALIASES = ("application/xhtml+xml",)
+LABELS: dict[str, str] = {
+    "ttl": "Turtle",
+    "jsonld": "JSON-LD",
+    "nt": "N-Triples",
+    "rdf": "RDF/XML",
+    HTML: "HTML",
+}
+DUMP_FILE = "pactgraph.nt.gz"
+VOID_FILE = "void.ttl"
+VOID_PATH = "/.well-known/void"
+VOID_DATA_DUMP = "http://rdfs.org/ns/void#dataDump"
+ONTOLOGY_DOC = "ontology.html"
+CACHE_CONTROL = "public, max-age=300"
+
+
+def vocab_doc(scheme: str) -> str:
+    """The release file holding a concept scheme's documentation page.
+
+    >>> vocab_doc("obligation-type")
+    'vocab-obligation-type.html'
+    """
+    return f"vocab-{scheme}.html"
+
+
+class NotAcceptable(Exception):
+    """No representation fits the request's ``Accept`` or ``?format=``."""
+
+
+# ------------------------------------------------------------------------ negotiation
+
+
+def _media_type(name: str) -> str:
+    return HTML_MEDIA_TYPE if name == HTML else RDF_REPRESENTATIONS[name].media_type
+
+
+def choose_representation(accept: str | None, format_param: str | None) -> str:
+    """The representation to send: ``?format=`` if given, else the best ``Accept`` match.
+
+    >>> choose_representation("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    ...                       None)
+    'html'
+    >>> choose_representation("*/*", None), choose_representation(None, None)
+    ('ttl', 'ttl')
+    >>> choose_representation("text/html", "json-ld")
+    'jsonld'
+    """
+    if format_param is not None:
+        value = format_param.strip().lower()
+        if value in (HTML, HTML_MEDIA_TYPE):
+            return HTML
+        name = format_from_param([value], "graph")
+        if name in RDF_REPRESENTATIONS:
+            return name
+        raise NotAcceptable(f"format={format_param}")
+    if not accept or not accept.strip():
+        return REPRESENTATIONS[0]
+    ranges = parse_accept(accept)
+    best, best_q = None, 0.0
+    for name in REPRESENTATIONS:
+        aliases = HTML_ALIASES if name == HTML else RDF_REPRESENTATIONS[name].aliases
+        q = quality(_media_type(name), aliases, ranges)
+        if q > best_q:
+            best, best_q = name, q
+    if best is None:
+        raise NotAcceptable(f"Accept: {accept}")
+    return best
+
+
+# ------------------------------------------------------------------------ serialisation
+
+
+def _rdflib_graph(triples: list[ox.Triple]) -> Any:
+    from rdflib import Graph
+
+    graph = Graph(bind_namespaces="none")
+    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    return graph
+
+
+def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
+    """The prefixes of our context that some IRI of ``triples`` starts with."""
+    iris = {
+        term.value
+        for t in triples
+        for term in (t.subject, t.predicate, t.object, getattr(t.object, "datatype", None))
+        if isinstance(term, ox.NamedNode)
+    }
+    return {p: ns for p, ns in prefixes().items() if any(i.startswith(ns) for i in iris)}
+
+
+def _compact_jsonld(triples: list[ox.Triple]) -> bytes:
+    # pyoxigraph writes expanded JSON-LD; rdflib compacts with our context (the prefixes in
+    # use), given inline so a client never has to fetch it.
+    graph = _rdflib_graph(triples)
+    text = graph.serialize(format="json-ld", context=used_prefixes(triples), auto_compact=True)
+    return text.encode("utf-8")
+
+
+def serialize_triples(triples: list[ox.Triple], name: str) -> bytes:
+    """Triples in one of :data:`RDF_REPRESENTATIONS` (JSON-LD compacted with our context).
+
+    >>> t = ox.Triple(ox.NamedNode("https://w3id.org/pactgraph/id/actor/x"),
+    ...               ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("X"))
+    >>> b"actor:x" in serialize_triples([t], "ttl")
+    True
+    """
+    if name == "jsonld":
+        return _compact_jsonld(triples)
+    fmt = RDF_REPRESENTATIONS[name].pyoxigraph
+    with_prefixes = fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+    chosen = used_prefixes(triples) if with_prefixes else None
+    return ox.serialize(triples, format=fmt, prefixes=chosen) or b""
+
+
+# ------------------------------------------------------------------------ responses
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """Another representation of the same resource, for ``Link`` headers and the page."""
+
+    href: str
+    media_type: str
+    label: str
+
+
+def alternates(path: str) -> list[Alternate]:
+    """One ``?format=`` URL per representation of the resource at ``path``."""
+    return [Alternate(f"{path}?format={n}", _media_type(n), LABELS[n]) for n in REPRESENTATIONS]
+
+
+@lru_cache(maxsize=1)
+def dataset_license() -> str:
+    """The data licence, as the dataset description (``void.py``) declares it."""
+    from pactgraph.void import dataset_license as declared
+
+    return declared()
+
+
+def link_header(path: str, version: str) -> str:
+    """``Link``: alternates, licence, the full dump of this release and its VoID description."""
+    links = [f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in alternates(path)]
+    links.append(f'<{dataset_license()}>; rel="license"')
+    links.append(f'</dumps/{version}/{DUMP_FILE}>; rel="{VOID_DATA_DUMP}"; type="application/gzip"')
+    links.append(f'<{VOID_PATH}>; rel="describedby"; type="text/turtle"')
+    return ", ".join(links)
+
+
+def _etag(version: str, name: str, body: bytes) -> str:
+    return f'"{version}-{name}-{hashlib.sha256(body).hexdigest()[:16]}"'
+
+
+def _fresh(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _send(request: Request, name: str, body: bytes, version: str, status: int = 200) -> Response:
+    headers = {
+        "Vary": "Accept",
+        "Link": link_header(request.url.path, version),
+        "Cache-Control": CACHE_CONTROL,
+    }
+    if status == 200:
+        headers["ETag"] = _etag(version, name, body)
+        if _fresh(request, headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+    content_type = RDF_REPRESENTATIONS[name].content_type if name != HTML else None
+    media_type = content_type or "text/html; charset=utf-8"
+    return Response(body, status, headers, media_type=media_type)
+
+
+def _not_acceptable(request: Request, what: str) -> Response:
+    offered = ", ".join(_media_type(n) for n in REPRESENTATIONS)
+    return JSONResponse(
+        {"error": f"Cannot produce {what}.", "available": offered},
+        status_code=406,
+        headers={"Vary": "Accept", "Link": link_header(request.url.path, _version(request))},
+    )
+
+
+def _version(request: Request) -> str:
+    return str(request.app.state.release.version)
+
+
+def _data(request: Request) -> LinkedData:
+    return linked_data_for(request.app.state.release)
+
+
+def _linker(request: Request) -> Linker:
+    config = request.app.state.config
+    return Linker(config.public_base_iri or str(request.base_url))
+
+
+def _model_picture() -> bool:
+    from pactgraph.api.ui import model_picture
+
+    return model_picture() is not None
+
+
+def _representation(request: Request) -> str:
+    return choose_representation(request.headers.get("accept"), request.query_params.get("format"))
+
+
+def _serve(
+    request: Request,
+    triples: list[ox.Triple],
+    html: Callable[[], str],
+) -> Response:
+    """Negotiate, then send ``triples`` in an RDF format or the page ``html()`` renders."""
+    try:
+        name = _representation(request)
+    except NotAcceptable as error:
+        return _not_acceptable(request, str(error))
+    body = html().encode("utf-8") if name == HTML else serialize_triples(triples, name)
+    return _send(request, name, body, _version(request))
+
+
+def _suggestions(data: LinkedData, iri: str, linker: Linker) -> list[dict[str, str]]:
+    namespace = iri.rsplit("/", 1)[0] + "/"
+    known = [i for i in known_iris(data) if i.startswith(namespace)] or known_iris(data)
+    near = difflib.get_close_matches(iri, known, n=5, cutoff=0.6)
+    return [{"iri": i, "href": linker.href(i), "text": data.label(ox.NamedNode(i))} for i in near]
+
+
+def known_iris(data: LinkedData) -> list[str]:
+    """Every IRI under the public base used as a subject in the release (sorted)."""
+    return _known(data)
+
+
+@lru_cache(maxsize=4)
+def _known(data: LinkedData) -> list[str]:
+    return sorted(
+        {
+            q.subject.value
+            for q in data.store.quads_for_pattern(None, None, None, None)
+            if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(BASE_IRI)
+        }
+    )
+
+
+def not_found(request: Request, iri: str) -> Response:
+    """404: an HTML page for browsers, JSON for the rest, both suggesting near IRIs."""
+    data, linker = _data(request), _linker(request)
+    suggestions = _suggestions(data, iri, linker)
+    headers = {"Vary": "Accept", "Link": link_header(request.url.path, _version(request))}
+    try:
+        name = _representation(request)
+    except NotAcceptable:
+        name = "ttl"
+    if name == HTML:
+        body = render(
+            "not_found.html",
+            iri=iri,
+            version=_version(request),
+            suggestions=suggestions,
+            model_picture=_model_picture(),
+        )
+        return Response(body, 404, headers, media_type="text/html; charset=utf-8")
+    return JSONResponse(
+        {
+            "error": "not found",
+            "iri": iri,
+            "message": f"Release {_version(request)} has no triple about this IRI.",
+            "suggestions": [s["iri"] for s in suggestions],
+            "see_also": ["/sparql", "/ontology", VOID_PATH, "/dumps/"],
+        },
+        status_code=404,
+        headers=headers,
+    )
+
+
+def _entity(request: Request, iri: str) -> Response:
+    data, linker = _data(request), _linker(request)
+    page = entity_page(data, iri, linker)
+    if page is None:
+        return not_found(request, iri)
+    return _serve(
+        request,
+        data.describe(iri),
+        lambda: render(
+            "entity.html",
+            page=page,
+            alternates=alternates(request.url.path),
+            model_picture=_model_picture(),
+        ),
+    )
+
+
+def _release_file(request: Request, name: str) -> Path | None:
+    path = Path(request.app.state.release.path) / name
+    return path if path.is_file() else None
+
+
+def _document(
+    request: Request,
+    iri: str,
+    triples: list[ox.Triple],
+    title: str,
+    description: str = "",
+    generated_page: str | None = None,
+) -> Response:
+    """A whole RDF document; HTML is the generated page from the release when there is one."""
+    if not triples:
+        return not_found(request, iri)
+    page = _release_file(request, generated_page) if generated_page else None
+
+    def html() -> str:
+        if page is not None:
+            return page.read_text(encoding="utf-8")
+        return render(
+            "document.html",
+            title=title,
+            iri=iri,
+            description=description,
+            turtle=serialize_triples(triples, "ttl").decode("utf-8"),
+            alternates=alternates(request.url.path),
+            model_picture=_model_picture(),
+        )
+
+    return _serve(request, triples, html)
+
+
+# ------------------------------------------------------------------------ routes
+
+GET_HEAD = ["GET", "HEAD"]
+
+
+@router.api_route("/id/{kind}/{slug}", methods=GET_HEAD, name="ld_entity")
+def entity(request: Request, kind: str, slug: str) -> Response:
+    """An instance IRI ``…/id/{kind}/{slug}``."""
+    return _entity(request, f"{BASE_IRI}id/{kind}/{slug}")
+
+
+@router.api_route("/vocab/{scheme}/{concept}", methods=GET_HEAD, name="ld_concept")
+def concept(request: Request, scheme: str, concept: str) -> Response:
+    """A SKOS concept ``…/vocab/{scheme}/{concept}``."""
+    return _entity(request, f"{BASE_IRI}vocab/{scheme}/{concept}")
+
+
+@router.api_route("/vocab/{scheme}", methods=GET_HEAD, name="ld_scheme")
+def scheme(request: Request, scheme: str) -> Response:
+    """A concept scheme: its whole file as RDF; its documentation page as HTML."""
+    iri = f"{BASE_IRI}vocab/{scheme}"
+    triples = _data(request).graph(f"{GRAPH_IRI_BASE}vocab/{scheme}")
+    return _document(request, iri, triples, scheme, generated_page=vocab_doc(scheme))
+
+
+@router.api_route("/ontology", methods=GET_HEAD, name="ld_ontology")
+def ontology(request: Request) -> Response:
+    """The ontology document (its terms are ``/ontology#Term``, answered here)."""
+    triples = _data(request).graph(f"{GRAPH_IRI_BASE}ontology/pactgraph")
+    return _document(
+        request, f"{BASE_IRI}ontology", triples, "pactgraph ontology", generated_page=ONTOLOGY_DOC
+    )
+
+
+@router.api_route("/ontology/{name}", methods=GET_HEAD, name="ld_ontology_part")
+def ontology_part(request: Request, name: str) -> Response:
+    """Another ontology file (``/ontology/alignments``); HTML: the same documentation."""
+    triples = _data(request).graph(f"{GRAPH_IRI_BASE}ontology/{name}")
+    return _document(
+        request, f"{BASE_IRI}ontology/{name}", triples, name, generated_page=ONTOLOGY_DOC
+    )
+
+
+@lru_cache(maxsize=4)
+def _shapes_triples(shapes_dir: Path) -> list[ox.Triple]:
+    from pactgraph.validate import load_shapes
+
+    del shapes_dir  # the cache key: load_shapes reads SETTINGS' folder
+    turtle = load_shapes(SETTINGS).serialize(format="nt").encode("utf-8")
+    return [q.triple for q in ox.parse(turtle, format=ox.RdfFormat.N_TRIPLES)]
+
+
+@router.api_route("/shapes", methods=GET_HEAD, name="ld_shapes")
+def shapes(request: Request) -> Response:
+    """The SHACL shapes that ``/validate`` and every release check data against."""
+    return _document(
+        request,
+        f"{BASE_IRI}shapes",
+        _shapes_triples(SETTINGS.shapes_dir),
+        "pactgraph SHACL shapes",
+        "The shapes every release passes and /validate checks your data against.",
+    )
+
+
+@router.api_route(VOID_PATH, methods=GET_HEAD, name="ld_void")
+def void(request: Request) -> Response:
+    """The release's VoID and DCAT description, computed when it was built."""
+    path = _release_file(request, VOID_FILE)
+    quads = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE) if path else []
+    return _document(
+        request,
+        f"{BASE_IRI}.well-known/void",
+        [q.triple for q in quads],
+        "pactgraph dataset description (VoID and DCAT)",
+        "Counts, partitions, distributions and linksets of this release, computed at build time.",
+    )
+
+
+@router.api_route("/context.jsonld", methods=GET_HEAD, name="ld_context")
+def context(request: Request) -> Response:
+    """The JSON-LD context of our namespaces."""
+    body = CONTEXT_FILE.read_bytes()
+    headers = {"ETag": _etag(_version(request), "context", body), "Cache-Control": CACHE_CONTROL}
+    if _fresh(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(body, 200, headers, media_type=JSONLD_MEDIA_TYPE)

@@ -1,0 +1,241 @@
+"""VoID and DCAT for a release, computed from the files the release publishes.
+
+``dataset-description.ttl`` (beside this module) holds the words: title, description,
+licence, publisher, endpoint. Everything countable is measured here when a release is built,
+from the release's own N-Triples dump, so the description can never disagree with the data:
+
+- ``void:triples``, ``void:entities`` (IRIs under ``void:uriSpace`` used as subjects),
+  ``void:distinctSubjects``, ``void:distinctObjects``, ``void:properties``, ``void:classes``;
+- a ``void:classPartition`` per class (``void:entities``) and a ``void:propertyPartition``
+  per property (``void:triples``);
+- every dump as a ``dcat:Distribution`` (media type, byte size, SHA-256) and a ``void:dataDump``;
+- a ``void:Linkset`` to Wikidata per linking property (``owl:sameAs``, ``skos:exactMatch``…)
+  with the number of links.
+
+:func:`linked_data_files` is the build step: it returns ``void.ttl`` and the generated
+ontology and vocabulary pages (:mod:`pactgraph.docs_gen`) for the release directory.
+
+>>> distribution_media_type("pactgraph.nt.gz")
+('application/n-triples', True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from pactgraph.api.pages import compact, prefixes
+from pactgraph.formats import GRAPH_FORMATS
+from pactgraph.settings import BASE_IRI, SETTINGS, Settings
+
+DESCRIPTION_FILE = Path(__file__).resolve().parent / "dataset-description.ttl"
+VOID_FILE = "void.ttl"
+DOC = BASE_IRI + ".well-known/void"
+DATASET = DOC + "#dataset"
+WIKIDATA = DOC + "#wikidata"
+WIKIDATA_SPACE = "http://www.wikidata.org/"
+DUMP_PREFIX = "pactgraph."
+GZIP = "application/gzip"
+IANA = "https://www.iana.org/assignments/media-types/"
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DCTERMS = "http://purl.org/dc/terms/"
+SPDX = "http://spdx.org/rdf/terms#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+OWL_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+
+# Dump file extension -> media type, from the service's one format table.
+DUMP_MEDIA_TYPES: dict[str, str] = {f.extension: f.media_type for f in GRAPH_FORMATS.values()}
+
+
+def _n(text: str) -> ox.NamedNode:
+    return ox.NamedNode(text)
+
+
+def _count(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_n(XSD + "integer"))
+
+
+def distribution_media_type(name: str) -> tuple[str, bool]:
+    """(media type of the RDF inside, whether it is gzipped) for a dump file name."""
+    gzipped = name.endswith(".gz")
+    extension = name.removesuffix(".gz").rsplit(".", 1)[-1]
+    return DUMP_MEDIA_TYPES[extension], gzipped
+
+
+def is_dump(name: str) -> bool:
+    """Whether a release file is one of the RDF dumps (plain or gzipped).
+
+    >>> is_dump("pactgraph.ttl.gz"), is_dump("release.json"), is_dump("void.ttl")
+    (True, False, False)
+    """
+    if not name.startswith(DUMP_PREFIX):
+        return False
+    return name.removesuffix(".gz").rsplit(".", 1)[-1] in DUMP_MEDIA_TYPES
+
+
+@lru_cache(maxsize=1)
+def description_triples() -> tuple[ox.Triple, ...]:
+    """The hand-written part of the description."""
+    return tuple(q.triple for q in ox.parse(path=str(DESCRIPTION_FILE), format=ox.RdfFormat.TURTLE))
+
+
+def dataset_license() -> str:
+    """The licence IRI ``dataset-description.ttl`` gives the dataset.
+
+    >>> dataset_license()
+    'https://creativecommons.org/licenses/by/4.0/'
+    """
+    for t in description_triples():
+        if t.subject == _n(DATASET) and t.predicate == _n(DCTERMS + "license"):
+            return t.object.value
+    raise LookupError("dataset-description.ttl gives the dataset no dcterms:license")
+
+
+def _slug(iri: str) -> str:
+    short = compact(iri)
+    if short == iri:
+        return hashlib.sha256(iri.encode()).hexdigest()[:12]
+    return short.replace(":", "-")
+
+
+def statistics(triples: Iterable[ox.Triple]) -> dict[str, object]:
+    """Counts of a set of triples: totals, class entities and property triples.
+
+    >>> s = ox.NamedNode(BASE_IRI + "id/actor/x")
+    >>> stats = statistics([ox.Triple(s, RDF_TYPE, ox.NamedNode("http://x/C"))])
+    >>> stats["triples"], stats["entities"], stats["classes"]
+    (1, 1, {'http://x/C': 1})
+    """
+    distinct = set(triples)
+    subjects = {t.subject for t in distinct}
+    entity_space = BASE_IRI + "id/"
+    class_members: dict[str, set[object]] = {}
+    properties: Counter[str] = Counter()
+    for t in distinct:
+        properties[t.predicate.value] += 1
+        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            class_members.setdefault(t.object.value, set()).add(t.subject)
+    return {
+        "triples": len(distinct),
+        "entities": sum(
+            1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(entity_space)
+        ),
+        "distinct_subjects": len(subjects),
+        "distinct_objects": len({t.object for t in distinct}),
+        "classes": {c: len(members) for c, members in sorted(class_members.items())},
+        "properties": dict(sorted(properties.items())),
+        "wikidata_links": dict(
+            sorted(
+                Counter(
+                    t.predicate.value
+                    for t in distinct
+                    if isinstance(t.object, ox.NamedNode)
+                    and t.object.value.startswith(WIKIDATA_SPACE)
+                ).items()
+            )
+        ),
+    }
+
+
+def _distribution(name: str, data: bytes, version: str) -> list[ox.Triple]:
+    node = _n(f"{DOC}#dist-{name}")
+    checksum = _n(f"{DOC}#sha256-{name}")
+    media_type, gzipped = distribution_media_type(name)
+    url = _n(f"{BASE_IRI}dumps/{version}/{name}")
+    triples = [
+        ox.Triple(_n(DATASET), _n(DCAT + "distribution"), node),
+        ox.Triple(_n(DATASET), _n(VOID + "dataDump"), url),
+        ox.Triple(node, RDF_TYPE, _n(DCAT + "Distribution")),
+        ox.Triple(node, _n(DCTERMS + "title"), ox.Literal(name)),
+        ox.Triple(node, _n(DCAT + "downloadURL"), url),
+        ox.Triple(node, _n(DCAT + "accessURL"), _n(f"{BASE_IRI}dumps/{version}/")),
+        ox.Triple(node, _n(DCAT + "mediaType"), _n(IANA + media_type)),
+        ox.Triple(
+            node,
+            _n(DCAT + "byteSize"),
+            ox.Literal(str(len(data)), datatype=_n(XSD + "nonNegativeInteger")),
+        ),
+        ox.Triple(node, _n(DCTERMS + "license"), _n(dataset_license())),
+        ox.Triple(node, _n(SPDX + "checksum"), checksum),
+        ox.Triple(checksum, RDF_TYPE, _n(SPDX + "Checksum")),
+        ox.Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")),
+        ox.Triple(
+            checksum,
+            _n(SPDX + "checksumValue"),
+            ox.Literal(hashlib.sha256(data).hexdigest(), datatype=_n(XSD + "hexBinary")),
+        ),
+    ]
+    if gzipped:
+        triples.append(ox.Triple(node, _n(DCAT + "compressFormat"), _n(IANA + GZIP)))
+    return triples
+
+
+def void_triples(files: dict[str, bytes], version: str) -> list[ox.Triple]:
+    """The whole description of a release whose files (name -> bytes) are ``files``."""
+    data = [q.triple for q in ox.parse(files["pactgraph.nt"], format=ox.RdfFormat.N_TRIPLES)]
+    stats = statistics(data)
+    dataset = _n(DATASET)
+    out = list(description_triples())
+    out += [
+        ox.Triple(dataset, _n(DCAT + "version"), ox.Literal(version)),
+        ox.Triple(dataset, OWL_VERSION_INFO, ox.Literal(version)),
+        ox.Triple(dataset, _n(VOID + "triples"), _count(stats["triples"])),
+        ox.Triple(dataset, _n(VOID + "entities"), _count(stats["entities"])),
+        ox.Triple(dataset, _n(VOID + "distinctSubjects"), _count(stats["distinct_subjects"])),
+        ox.Triple(dataset, _n(VOID + "distinctObjects"), _count(stats["distinct_objects"])),
+        ox.Triple(dataset, _n(VOID + "classes"), _count(len(stats["classes"]))),
+        ox.Triple(dataset, _n(VOID + "properties"), _count(len(stats["properties"]))),
+    ]
+    for cls, entities in stats["classes"].items():
+        part = _n(f"{DOC}#class-{_slug(cls)}")
+        out += [
+            ox.Triple(dataset, _n(VOID + "classPartition"), part),
+            ox.Triple(part, _n(VOID + "class"), _n(cls)),
+            ox.Triple(part, _n(VOID + "entities"), _count(entities)),
+        ]
+    for prop, count in stats["properties"].items():
+        part = _n(f"{DOC}#property-{_slug(prop)}")
+        out += [
+            ox.Triple(dataset, _n(VOID + "propertyPartition"), part),
+            ox.Triple(part, _n(VOID + "property"), _n(prop)),
+            ox.Triple(part, _n(VOID + "triples"), _count(count)),
+        ]
+    for prop, count in stats["wikidata_links"].items():
+        linkset = _n(f"{DOC}#wikidata-{_slug(prop)}")
+        out += [
+            ox.Triple(dataset, _n(VOID + "subset"), linkset),
+            ox.Triple(linkset, RDF_TYPE, _n(VOID + "Linkset")),
+            ox.Triple(linkset, _n(VOID + "linkPredicate"), _n(prop)),
+            ox.Triple(linkset, _n(VOID + "subjectsTarget"), dataset),
+            ox.Triple(linkset, _n(VOID + "objectsTarget"), _n(WIKIDATA)),
+            ox.Triple(linkset, _n(VOID + "triples"), _count(count)),
+        ]
+    for name in sorted(files):
+        if is_dump(name):
+            out += _distribution(name, files[name], version)
+    return sorted(set(out), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+
+
+def void_turtle(files: dict[str, bytes], version: str) -> bytes:
+    """``void.ttl``: :func:`void_triples` as Turtle with our prefixes (deterministic)."""
+    return (
+        ox.serialize(void_triples(files, version), format=ox.RdfFormat.TURTLE, prefixes=prefixes())
+        or b""
+    )
+
+
+def linked_data_files(
+    dataset: object, files: dict[str, bytes], version: str, settings: Settings = SETTINGS
+) -> dict[str, bytes]:
+    """The release build step: ``void.ttl`` plus the generated ontology/vocabulary pages."""
+    from pactgraph.docs_gen import documentation_pages
+
+    return {VOID_FILE: void_turtle(files, version), **documentation_pages(dataset, settings)}
