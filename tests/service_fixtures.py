@@ -33,7 +33,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[1] / "service"
 STARTUP_TIMEOUT_S = 120.0
 
 _CHILD = """
-import json, logging, sys
+import json, logging, socket, sys
 from pathlib import Path
 import uvicorn
 from pactgraph.api.app import create_app
@@ -46,7 +46,11 @@ if "service_allow_list" in overrides:
     overrides["service_allow_list"] = tuple(overrides["service_allow_list"])
 release = Release(Path(path), version, int(count))
 app = create_app(release, ServiceConfig(**overrides))
-uvicorn.run(app, fd=int(fd), log_level="warning", access_log=False)
+# socket(fileno=...) keeps the real address family; uvicorn's own fd= option labels the
+# socket AF_UNIX, so asyncio skips TCP_NODELAY and every response waits ~40 ms for an ACK.
+sock = socket.socket(fileno=int(fd))
+server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+server.run(sockets=[sock])
 """
 
 

@@ -266,6 +266,9 @@ def worker_main(
         except (EOFError, OSError):
             return
         reply = execute(store, task, known, config.allows_service, row_cap)
+        if len(reply.body) <= chunk:  # small replies travel as one message
+            conn.send((reply.status, reply.content_type, len(reply.body), reply.body))
+            continue
         conn.send((reply.status, reply.content_type, len(reply.body)))
         view = memoryview(reply.body)
         for start in range(0, len(view), chunk):
@@ -388,15 +391,30 @@ class WorkerPool:
 
     # -- running queries
 
-    def _read_head(self, worker: _Worker, timeout: float) -> tuple[Any, ...] | None:
-        """(status, type, length[, body]) or None on timeout; raises EOFError if it died."""
-        if not worker.conn.poll(timeout):
+    async def _read_head(self, worker: _Worker, timeout: float) -> tuple[Any, ...] | None:
+        """(status, type, length[, body]) or None on timeout; raises EOFError if it died.
+
+        Waits on the pipe with the event loop's reader (no thread hop): the worker sends
+        its head only once the whole reply is ready, so reading it never blocks for long.
+        """
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+        fd = worker.conn.fileno()
+
+        def on_readable() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(fd, on_readable)
+        try:
+            await asyncio.wait_for(readable, timeout)
+        except TimeoutError:
             return None
-        status, content_type, length = worker.conn.recv()
-        if length <= self.config.chunk_size:
-            body = worker.conn.recv_bytes() if length else b""
-            return status, content_type, length, body
-        return status, content_type, length
+        finally:
+            loop.remove_reader(fd)
+            # Some loops (uvloop) leave the fd non-blocking; the pipe is read blocking.
+            os.set_blocking(fd, True)
+        return worker.conn.recv()
 
     async def run(self, task: QueryTask) -> Answer:
         """Run ``task`` on a worker; raises :class:`PoolBusy` when the queue is full."""
@@ -407,12 +425,9 @@ class WorkerPool:
             worker = await self._idle.get()
         finally:
             self._waiting -= 1
-        loop = asyncio.get_running_loop()
         try:
             worker.conn.send(task)
-            head = await loop.run_in_executor(
-                self._threads, self._read_head, worker, self.config.timeout_s
-            )
+            head = await self._read_head(worker, self.config.timeout_s)
         except (EOFError, OSError, BrokenPipeError):
             self._replace(worker)
             return _error_answer(500, "The query worker stopped unexpectedly (out of memory?).")
