@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from pactgraph.dataset import ontology_graph, parse_file
+from pactgraph.settings import SETTINGS, Settings
 from pactgraph.validate import SHAPES, ValidationReport, load_shapes, validate_graph
 
 DATA = Path(__file__).parent / "data"
@@ -232,3 +234,20 @@ def test_a_dataset_is_validated_as_the_union_of_its_graphs() -> None:
     for triple in parse_file(DATA / "invalid" / "instant-no-date.ttl"):
         broken.add(triple)
     assert found(validate_graph(dataset)) == {("InstantShape", "MinCountConstraintComponent")}
+
+
+def test_edited_shapes_are_reloaded(tmp_path: Path) -> None:
+    # Shapes are cached between calls, but an edited shapes file must take effect at once.
+    for folder in ("ontology", "shapes"):
+        shutil.copytree(SETTINGS.root / folder, tmp_path / folder)
+    settings = Settings(root=tmp_path)
+    data = parse_file(DATA / "invalid" / "instant-no-date.ttl")
+    assert not validate_graph(data, settings).conforms
+    time_shapes = tmp_path / "shapes" / "time.ttl"
+    edited = time_shapes.read_text(encoding="utf-8").replace(
+        "sh:targetClass time:Instant ;", "sh:targetClass time:Nothing ;"
+    )
+    assert edited != time_shapes.read_text(encoding="utf-8")
+    time_shapes.write_text(edited, encoding="utf-8")
+    report = validate_graph(data, settings)
+    assert report.conforms, report.as_text()

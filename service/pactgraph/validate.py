@@ -93,7 +93,7 @@ def compact(node: Node | None) -> str:
     return node.n3()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Violation:
     """One SHACL validation result, flattened for people and tests.
 
