@@ -12,7 +12,11 @@ endpoint's connections when they are allowed.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 from service_fixtures import LiveService
+
+from pactgraph.api.sandbox import ARCHITECTURES
 
 SETTLE_TIMEOUT_S = 30.0
 # A cross product of six triple patterns over the whole dataset: billions of rows to count.
@@ -319,4 +325,52 @@ def test_query_length_and_body_size_limits(strict):
             headers={"content-type": "application/sparql-query"},
         ).json()["boolean"]
         is True
+    )
+
+
+# --------------------------------------------------------------------- the second line
+
+
+SANDBOXED_SERVICE_CALL = """
+import sys
+import pyoxigraph
+from pactgraph.api.sandbox import deny_network
+if sys.argv[2] == "sandbox":
+    assert deny_network()
+try:
+    list(pyoxigraph.Store().query(f"SELECT * {{ SERVICE <{sys.argv[1]}sparql> {{ ?s ?p ?o }} }}"))
+    print("answered")
+except OSError as error:
+    print("failed:", error)
+"""
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.machine() not in ARCHITECTURES,
+    reason="the network sandbox needs Linux seccomp on a known CPU",
+)
+@pytest.mark.parametrize("mode", ["sandbox", "control"])
+def test_sandboxed_worker_cannot_connect_even_without_the_guard(listener, mode):
+    # pyoxigraph called directly, bypassing the vetting: only the sandbox stands in the way.
+    before = listener.foreign_connections()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "service")}
+    run = subprocess.run(
+        [sys.executable, "-c", SANDBOXED_SERVICE_CALL, listener.base, mode],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    if mode == "sandbox":
+        assert run.stdout.startswith("failed:")
+        assert listener.foreign_connections() == before
+    else:  # the control: the same call without the sandbox does reach the listener
+        assert run.stdout.startswith("answered")
+        assert listener.foreign_connections() == before + 1
+
+
+def test_workers_report_the_sandbox(http):
+    assert http.get("/healthz").json()["network_sandbox"] is (
+        platform.system() == "Linux" and platform.machine() in ARCHITECTURES
     )

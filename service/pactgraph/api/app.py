@@ -136,6 +136,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
                 "workers": pool.alive,
                 "busy": pool.busy,
                 "worker_restarts": pool.restarts,
+                "network_sandbox": pool.sandboxed,
             }
         )
 

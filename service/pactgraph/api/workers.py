@@ -44,6 +44,7 @@ from pyoxigraph import serialize as serialize_rdf
 
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.guard import QueryRefused, check_scope, scope_of
+from pactgraph.api.sandbox import deny_network
 from pactgraph.formats import FORMATS_BY_KIND, result_kind
 
 log = logging.getLogger("pactgraph.workers")
@@ -259,7 +260,9 @@ def worker_main(
     # Warm the vetting parser (rdflib's import and grammar set-up take a second or two) so
     # the first query that mentions FROM or SERVICE does not pay for it.
     scope_of("SELECT * FROM <urn:warm-up> WHERE { ?s ?p ?o }")
-    conn.send(("ready", os.getpid()))
+    # Without federation a worker never needs the network: take it away (defence in depth).
+    sandboxed = deny_network() if not allow_list else False
+    conn.send(("ready", os.getpid(), sandboxed))
     while True:
         try:
             task = conn.recv()
@@ -310,6 +313,8 @@ class WorkerPool:
         self._waiting = 0
         self._closed = False
         self.restarts = 0
+        # Whether the workers run without network access (see pactgraph.api.sandbox).
+        self.sandboxed = False
 
     # -- lifecycle
 
@@ -332,7 +337,8 @@ class WorkerPool:
         if not parent.poll(_START_TIMEOUT_S):
             process.kill()
             raise RuntimeError("a query worker did not start in time")
-        parent.recv()  # ("ready", pid)
+        _, _, sandboxed = parent.recv()  # ("ready", pid, sandboxed)
+        self.sandboxed = sandboxed
         worker = _Worker(process, parent)
         self._workers[process.pid] = worker
         return worker
