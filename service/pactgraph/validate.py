@@ -262,7 +262,9 @@ def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationRepo
     >>> report.conforms
     True
     """
-    shapes = _cached_shapes(settings)
+    # A copy: pySHACL adds a few RDFS axioms to the shapes graph it is given, and the cached
+    # graph may be shared by concurrent calls (the service validates in a thread pool).
+    shapes = load_shapes(settings)
     conforms, results, _ = validate(
         _with_ontology(data, settings),
         shacl_graph=shapes,
