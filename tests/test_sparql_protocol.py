@@ -476,3 +476,22 @@ def test_access_log_has_one_json_line_per_request(http, live_service):
     assert entry["path"] == "/sparql"
     assert entry["status"] == 200
     assert entry["duration_ms"] >= 0
+
+
+def test_non_utf8_query_string_is_400(http):
+    response = http.get("/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D")
+    assert response.status_code == 400
+    assert "utf-8" in response.text.lower()
+
+
+def test_head_answers_like_get_without_a_body(http):
+    response = http.head("/sparql", params={"query": "ASK {}"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/sparql-results+json"
+    assert response.content == b""
+
+
+def test_browser_redirect_lands_on_the_query_page(http):
+    response = http.get("/sparql", headers={"accept": "text/html"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
