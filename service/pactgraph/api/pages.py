@@ -90,6 +90,8 @@ OBLIGATION_FACTS = {
     "type": _iri(PACT + "obligationType"),
     "modality": _iri(PACT + "deonticModality"),
     "bindingness": _iri(PACT + "bindingness"),
+    "amount": _iri(PACT + "amount"),
+    "valid during": _iri(PACT + "validDuring"),
 }
 INSTRUMENT_CLASS = _iri(PACT + "Instrument")
 ACTOR_CLASS = _iri(PACT + "Actor")
