@@ -22,7 +22,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
-from pactgraph.dataset import ontology_graph, parse_file
+from pactgraph.dataset import graph_iri_for, load_dataset, ontology_graph, parse_file
 from pactgraph.settings import SETTINGS, Settings
 from pactgraph.validate import SHAPES, ValidationReport, load_shapes, validate_graph
 
@@ -251,3 +251,11 @@ def test_edited_shapes_are_reloaded(tmp_path: Path) -> None:
     time_shapes.write_text(edited, encoding="utf-8")
     report = validate_graph(data, settings)
     assert report.conforms, report.as_text()
+
+
+def test_report_on_a_dataset_names_the_graph_to_fix() -> None:
+    paths = [DATA / "valid" / "sources.ttl", DATA / "invalid" / "obligation-two-bearers.ttl"]
+    report = validate_graph(load_dataset(paths))
+    assert report.violations
+    assert {v.graphs for v in report.violations} == {(graph_iri_for(paths[1]),)}
+    assert "in:         graph:external/obligation-two-bearers" in report.as_text()

@@ -15,7 +15,7 @@ times faster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +26,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
-from pactgraph.settings import SETTINGS, Settings
+from pactgraph.settings import GRAPH_IRI_BASE, SETTINGS, Settings
 
 SHAPES = Namespace("https://w3id.org/pactgraph/shapes#")
 
@@ -48,6 +48,7 @@ _PREFIXES: dict[str, str] = {
     "topic": "https://w3id.org/pactgraph/id/topic/",
     "review": "https://w3id.org/pactgraph/id/review/",
     "vocab": "https://w3id.org/pactgraph/vocab/",
+    "graph": GRAPH_IRI_BASE,
     "schema": "http://schema.org/",
     "prov": "http://www.w3.org/ns/prov#",
     "dcterms": "http://purl.org/dc/terms/",
@@ -99,7 +100,8 @@ class Violation:
 
     ``source_shape`` is the shape that produced the result (often a blank-node property
     shape); ``shape`` is the named shape it belongs to (the shape itself when it is named,
-    otherwise the node shape that holds the property shape).
+    otherwise the node shape that holds the property shape). ``graphs`` are the named graphs
+    (one per data file) that describe the focus node, when a Dataset was validated.
     """
 
     focus_node: Node
@@ -110,6 +112,7 @@ class Violation:
     severity: str
     value: Node | None
     shape: URIRef | None = None
+    graphs: tuple[URIRef, ...] = ()
 
     @property
     def shape_name(self) -> str:
@@ -136,6 +139,8 @@ class Violation:
         ]
         if self.value is not None:
             lines.append(f"  value:      {compact(self.value)}")
+        if self.graphs:
+            lines.append(f"  in:         {', '.join(compact(g) for g in self.graphs)}")
         lines.append(f"  message:    {self.message}")
         return "\n".join(lines)
 
@@ -219,7 +224,19 @@ def _named_shape(shapes: Graph, shape: Node) -> URIRef | None:
     return shape
 
 
-def _violations(results: Graph, shapes: Graph) -> list[Violation]:
+def _graphs_describing(data: Graph) -> Callable[[Node], tuple[URIRef, ...]]:
+    """For a Dataset: which named graphs hold triples about a node (so a report can say
+    which file to fix). For a plain Graph there is nothing to say."""
+    if not isinstance(data, Dataset):
+        return lambda node: ()
+    return lambda node: tuple(
+        sorted({g for _, _, _, g in data.quads((node, None, None, None)) if g is not None})
+    )
+
+
+def _violations(
+    results: Graph, shapes: Graph, graphs_of: Callable[[Node], tuple[URIRef, ...]]
+) -> list[Violation]:
     found = []
     # Only the report's own results: results nested under sh:detail (why an sh:node or
     # sh:or member failed) repeat the top-level one from the inner shape's point of view.
@@ -236,6 +253,7 @@ def _violations(results: Graph, shapes: Graph) -> list[Violation]:
                 severity=_local_name(results.value(result, SH.resultSeverity)),
                 value=results.value(result, SH.value),
                 shape=_named_shape(shapes, source_shape),
+                graphs=graphs_of(results.value(result, SH.focusNode)),
             )
         )
     return sorted(found, key=Violation.sort_key)
@@ -275,6 +293,6 @@ def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationRepo
     )
     return ValidationReport(
         conforms=bool(conforms),
-        violations=_violations(results, shapes),
+        violations=_violations(results, shapes, _graphs_describing(data)),
         results_graph=results,
     )
