@@ -44,6 +44,7 @@ sys.path.insert(0, str(REPO / "service"))
 
 from pyoxigraph import QueryResultsFormat, Store  # noqa: E402
 
+from pactgraph.api.config import ServiceConfig  # noqa: E402
 from pactgraph.release import Release, build_release, latest_release  # noqa: E402
 from pactgraph.settings import DEFAULT_DIST  # noqa: E402
 
@@ -230,6 +231,7 @@ def report(
     duration: float,
     load: dict[str, dict[str, Stats]],
     overhead: dict[str, tuple[Stats, Stats]],
+    load_average: tuple[float, float],
 ) -> str:
     """The results as Markdown: the side-by-side table, then HTTP overhead."""
     lines = [
@@ -240,12 +242,16 @@ def report(
         f"- Release `{release.version}`: {release.triple_count:,} triples, served by both from "
         "the same files (pactgraph: its pyoxigraph store, read-only; rdflib-endpoint: "
         "`pactgraph.nq` parsed into an rdflib Dataset with a union default graph).",
+        f"- pactgraph with its defaults: {ServiceConfig().max_concurrent} query worker "
+        f"processes, {ServiceConfig().timeout_s:g} s timeout; rdflib-endpoint with its "
+        "defaults (in-memory rdflib store; it runs each query on its event loop).",
         f"- Load: {clients} client processes, one keep-alive connection each, back-to-back "
         f"GET requests for {duration:g} s per query and server; loopback only.",
         f"- Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}; {_versions()}.",
         "- Server and clients share these CPUs, so absolute numbers are a floor; the ratio is "
-        "the point.",
+        "the point. Load average (1 min) when the run started / ended: "
+        f"{load_average[0]:.1f} / {load_average[1]:.1f} (other work on the machine skews it).",
         "",
         "## Throughput and latency under the same load",
         "",
@@ -293,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     release = _release(args.dist)
+    load_before = os.getloadavg()[0]
     queries = {
         shape: (QUERIES_DIR / name).read_text(encoding="utf-8") for shape, name in SHAPES.items()
     }
@@ -325,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
                         overhead[shape] = (local, remote)
 
     command = "python bench/service_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    text = report(command, release, args.clients, args.duration, load, overhead)
+    load_average = (load_before, os.getloadavg()[0])
+    text = report(command, release, args.clients, args.duration, load, overhead, load_average)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
