@@ -268,7 +268,10 @@ def worker_main(
             task = conn.recv()
         except (EOFError, OSError):
             return
-        reply = execute(store, task, known, config.allows_service, row_cap)
+        try:
+            reply = execute(store, task, known, config.allows_service, row_cap)
+        except Exception as error:  # one bad query must not take the worker down with it
+            reply = Reply.error(500, f"Query evaluation failed: {error}")
         if len(reply.body) <= chunk:  # small replies travel as one message
             conn.send((reply.status, reply.content_type, len(reply.body), reply.body))
             continue
