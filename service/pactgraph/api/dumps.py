@@ -229,9 +229,13 @@ def _version_entry(request: Request, dump: DumpVersion) -> dict[str, Any]:
 
 
 def _listing(request: Request, data: dict[str, Any], title: str) -> Response:
-    if prefers_html(request):
-        return render_page(request, "dumps.html", title=title, **data)
-    return JSONResponse(data)
+    response = (
+        render_page(request, "dumps.html", title=title, **data)
+        if prefers_html(request)
+        else JSONResponse(data)
+    )
+    response.headers["Vary"] = "Accept"  # one URL, two representations: caches must know
+    return response
 
 
 @router.api_route("/dumps/", methods=["GET", "HEAD"], name="dumps_index")
