@@ -7,9 +7,11 @@ reach the server un-normalised).
 
 from __future__ import annotations
 
+import doctest
 import gzip
 import hashlib
 import http.client
+import importlib
 from collections.abc import Iterator
 from email.utils import formatdate
 from urllib.parse import urlsplit
@@ -236,3 +238,11 @@ def test_path_traversal_never_reaches_the_filesystem(
         conn.close()
     assert response.status == 404, body
     assert b"root:" not in body
+
+
+@pytest.mark.parametrize("module_name", ["pactgraph.api.dumps", "pactgraph.api.ui"])
+def test_docstring_examples_run(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert outcome.attempted > 0, f"{module_name} has no examples"
+    assert outcome.failed == 0
