@@ -87,7 +87,7 @@ def path_of(iri: str) -> str:
 
 
 def check_rdf(response: httpx.Response, name: str, expected: set[ox.Triple]) -> None:
-    accept, media_type, fmt = REPRESENTATIONS[name]
+    _accept, media_type, fmt = REPRESENTATIONS[name]
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"].split(";")[0] == media_type
     assert parse(response.content, fmt) == expected
@@ -110,7 +110,7 @@ def test_every_kind_of_instance_iri_in_every_representation(
     iri = example_iri(release, f"{BASE_IRI}id/{kind}/")
     expected = about(release, iri)
     etags = set()
-    for name, (accept, media_type, fmt) in REPRESENTATIONS.items():
+    for name, (accept, _media_type, fmt) in REPRESENTATIONS.items():
         negotiated = httpx.get(url + path_of(iri), headers={"Accept": accept}, timeout=60)
         by_param = httpx.get(url + path_of(iri), params={"format": name}, timeout=60)
         for response in (negotiated, by_param):
@@ -124,9 +124,7 @@ def test_every_kind_of_instance_iri_in_every_representation(
     assert len(etags) == len(REPRESENTATIONS)  # one ETag per representation
 
 
-@pytest.mark.parametrize(
-    "what", ["concept", "scheme", "ontology", "alignments", "shapes", "void"]
-)
+@pytest.mark.parametrize("what", ["concept", "scheme", "ontology", "alignments", "shapes", "void"])
 def test_vocabulary_ontology_shapes_and_void_in_every_representation(
     url: str, release: Release, what: str
 ) -> None:
@@ -198,7 +196,9 @@ def test_an_instrument_page_shows_its_facts_sources_claims_and_obligations(
     iri = max(sorted(counts), key=counts.get)
     page = httpx.get(url + path_of(iri), headers={"Accept": "text/html"}, timeout=60).text
     facts = about(release, iri)
-    labels = [t.object.value for t in facts if t.subject.value == iri and t.predicate.value == LABEL]
+    labels = [
+        t.object.value for t in facts if t.subject.value == iri and t.predicate.value == LABEL
+    ]
     assert f"<h1>{labels[0]}</h1>" in page.replace("&#39;", "'")
     # every IRI it points to (ours) is a link on this service
     for t in facts:
@@ -278,7 +278,9 @@ def test_unknown_iri_is_a_helpful_404(url: str, release: Release) -> None:
 
 
 def test_nothing_acceptable_is_406(url: str) -> None:
-    response = httpx.get(url + "/id/actor/israel", headers={"Accept": "application/pdf"}, timeout=60)
+    response = httpx.get(
+        url + "/id/actor/israel", headers={"Accept": "application/pdf"}, timeout=60
+    )
     assert response.status_code == 406
     assert "text/turtle" in response.json()["available"]
     assert httpx.get(url + "/id/actor/israel?format=csv", timeout=60).status_code == 406
