@@ -3,8 +3,9 @@
 pyoxigraph would send an HTTP request for every ``SERVICE`` it meets, so a query is vetted
 before it runs. The vetting parser is rdflib's (a full SPARQL 1.1 grammar); it is slow
 (tens of milliseconds), so it only runs when the raw text mentions ``SERVICE`` or ``FROM``
-at all — pyoxigraph does not expand ``\\u`` escapes before parsing, so a keyword it can
-see is always spelled out in the raw text. A query that mentions them but that the
+other than inside a prefixed name or a variable (:func:`needs_vetting`) — pyoxigraph does
+not expand ``\\u`` escapes before parsing, so a keyword it can see is always spelled out in
+the raw text — and its answers are cached per query text. A query that mentions them but that the
 vetting parser cannot read is refused: we never run what we could not check.
 
 >>> scope_of("SELECT * WHERE { ?s ?p ?o }")
@@ -18,10 +19,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # Only queries that mention one of these words need the (slow) vetting parser.
 _MENTIONS = re.compile(r"service|from", re.IGNORECASE)
+# The characters of the name a mention may be glued to. A run ending right before the word
+# that holds ":", "?" or "$" makes it part of a prefixed name (prov:wasDerivedFrom) or a
+# variable (?from), never a keyword: SPARQL's lexer takes those tokens whole. Anything else
+# (digits, letters, punctuation: pyoxigraph needs no space before a keyword) counts.
+_NAME_PUNCTUATION = frozenset(":?$%\\-_")
 VARIABLE_SERVICE = "?"  # marks SERVICE ?var: the endpoint is only known at run time
 
 
@@ -59,6 +66,24 @@ def _walk(node: Any) -> Iterator[Any]:
             yield from _walk(value)
 
 
+def needs_vetting(query: str) -> bool:
+    """Whether ``query`` may contain a SERVICE or FROM keyword (cheap, errs towards yes).
+
+    >>> needs_vetting("SELECT * { ?s prov:wasDerivedFrom ?from }")
+    False
+    >>> needs_vetting("SELECT * { ?s ?p 1SERVICE <http://x/> {} }")
+    True
+    """
+    for mention in _MENTIONS.finditer(query):
+        start = mention.start()
+        while start and (query[start - 1].isalnum() or query[start - 1] in _NAME_PUNCTUATION):
+            start -= 1
+        if not any(marker in query[start : mention.start()] for marker in ":?$"):
+            return True
+    return False
+
+
+@lru_cache(maxsize=256)
 def scope_of(query: str, base_iri: str | None = None) -> QueryScope:
     """The dataset clauses and SERVICE endpoints of ``query`` (``?`` for a variable service).
 
@@ -66,7 +91,7 @@ def scope_of(query: str, base_iri: str | None = None) -> QueryScope:
 
     Raises :class:`QueryRefused` (400) when the query needs vetting but cannot be parsed.
     """
-    if not _MENTIONS.search(query):
+    if not needs_vetting(query):
         return QueryScope()
     from rdflib.plugins.sparql.algebra import translatePrologue
     from rdflib.plugins.sparql.parser import parseQuery
