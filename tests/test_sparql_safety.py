@@ -141,6 +141,8 @@ def _cases(base: str, secret: Path) -> list[tuple[str, dict, int]]:
             f"SELECT * {{ VALUES ?v {{ <{svc}> }} FILTER(?x<?y)SERVICE?v#>\n {pattern} }}",
             400,
         ),
+        # pyoxigraph needs no space before a keyword: "1SERVICE" is "1" then SERVICE.
+        ("service-glued-to-number", f"SELECT * {{ ?s ?p 1SERVICE <{svc}> {pattern} }}", 400),
         ("service-escaped", f"SELECT * {{ SERVIC\\u0045 <{svc}> {pattern} }}", 400),
         ("from-http", f"SELECT * FROM <{base}data.ttl> WHERE {pattern}", 400),
         ("from-named-http", f"SELECT * FROM NAMED <{base}data.ttl> WHERE {pattern}", 400),
