@@ -19,6 +19,10 @@ never recomputed per request); ``Last-Modified`` is the file's mtime; ``If-None-
 (206 with ``Content-Range``, 416 when unsatisfiable). ``.gz`` files are served as
 ``application/gzip`` without ``Content-Encoding``, so every client gets the file's own bytes.
 
+The handlers are ``async``: they only stat files and read a small ``SHA256SUMS`` once per
+release (microseconds on a local disk), and ``FileResponse`` streams asynchronously, so a
+thread-pool hop per request would cost more than it protects.
+
 The routers read the served release from ``request.app.state.release`` and the folder holding
 all releases from ``request.app.state.dist``.
 """
@@ -33,6 +37,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -209,22 +214,24 @@ def _to_latest(request: Request, rest: str) -> Response:
     )
 
 
-def _file_entry(request: Request, version: str, f: DumpFile) -> dict[str, Any]:
+def _file_entry(version_url: str, f: DumpFile) -> dict[str, Any]:
     return {
         "name": f.name,
         "size": f.size,
         "sha256": f.sha256,
         "media_type": f.media_type,
         "last_modified": f.last_modified,
-        "url": str(request.url_for("dump_file", version=version, name=f.name)),
+        # Names come from SHA256SUMS and are plain file names; quote them all the same.
+        "url": version_url + quote(f.name),
     }
 
 
 def _version_entry(request: Request, dump: DumpVersion) -> dict[str, Any]:
+    version_url = str(request.url_for("dumps_version", version=dump.version))
     return {
         "version": dump.version,
-        "url": str(request.url_for("dumps_version", version=dump.version)),
-        "files": [_file_entry(request, dump.version, f) for f in dump.files.values()],
+        "url": version_url,
+        "files": [_file_entry(version_url, f) for f in dump.files.values()],
     }
 
 
@@ -239,7 +246,7 @@ def _listing(request: Request, data: dict[str, Any], title: str) -> Response:
 
 
 @router.api_route("/dumps/", methods=["GET", "HEAD"], name="dumps_index")
-def dumps_index(request: Request) -> Response:
+async def dumps_index(request: Request) -> Response:
     """All releases with their files; ``latest`` names the served one."""
     found = [
         dump
@@ -256,7 +263,7 @@ def dumps_index(request: Request) -> Response:
 
 
 @router.api_route("/dumps/{version}/", methods=["GET", "HEAD"], name="dumps_version")
-def dumps_version(request: Request, version: str) -> Response:
+async def dumps_version(request: Request, version: str) -> Response:
     """One release's files: name, size, sha256, media type and URL of each."""
     if version == LATEST:
         return _to_latest(request, "")
@@ -286,7 +293,7 @@ def is_fresh(request: Request, f: DumpFile) -> bool:
 
 
 @router.api_route("/dumps/{version}/{name}", methods=["GET", "HEAD"], name="dump_file")
-def dump_file(request: Request, version: str, name: str) -> Response:
+async def dump_file(request: Request, version: str, name: str) -> Response:
     """A release file with a SHA-256 ETag, conditional GET and byte ranges."""
     if version == LATEST:
         return _to_latest(request, name)

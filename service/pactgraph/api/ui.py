@@ -15,6 +15,9 @@ Every file route looks names up in a table, so no request path reaches the files
 YASGUI is not installed the page still loads and says how to install it, and the examples
 stay readable and linkable.
 
+The handlers are ``async``: what they read (a template, the few ``.rq`` files) is small and
+local, cheaper than a thread-pool hop per request.
+
 Also exported for the other routers: :func:`prefers_html` (browser or API client?) and
 :func:`render_page` (one Jinja environment, autoescaping, for every HTML page we serve).
 """
@@ -22,6 +25,7 @@ Also exported for the other routers: :func:`prefers_html` (browser or API client
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -122,7 +126,7 @@ class Example:
     description: str
     query: str
 
-    @property
+    @cached_property
     def permalink(self) -> str:
         """The page URL that opens (and runs) this query in its own YASGUI tab."""
         return "/?" + urlencode({"query": self.query, "tabTitle": self.title})
@@ -132,7 +136,14 @@ def read_example(path: Path) -> Example:
     """An :class:`Example` from a ``.rq`` file's ``# title:`` / ``# description:`` lines.
 
     The title falls back to the file name, so a file without a header is still offered.
+    Parsed once per version of the file (its mtime and size), not once per page view.
     """
+    st = path.stat()
+    return _read_example(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read_example(path: Path, mtime_ns: int, size: int) -> Example:
     text = path.read_text(encoding="utf-8")
     fields: dict[str, str] = {}
     for line in text.splitlines():
@@ -196,13 +207,13 @@ def render_index(request: Request) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse, name="ui_index")
-def index(request: Request) -> Response:
+async def index(request: Request) -> Response:
     """The query page."""
     return render_index(request)
 
 
 @router.get("/ui/examples.json", name="ui_examples")
-def examples() -> JSONResponse:
+async def examples() -> JSONResponse:
     """The example queries as JSON (what the page's script loads)."""
     return JSONResponse(
         [asdict(e) | {"permalink": e.permalink} for e in list_examples()],
@@ -219,19 +230,19 @@ def _serve(table: dict[str, tuple[Path, str]], name: str) -> Response:
 
 
 @router.get("/ui/vendor/{name}", name="ui_vendor")
-def vendor(name: str) -> Response:
+async def vendor(name: str) -> Response:
     """YASGUI's installed build files (404 until ``npm ci`` has run)."""
     return _serve(VENDOR_FILES, name)
 
 
 @router.get("/ui/static/{name}", name="ui_static")
-def static(name: str) -> Response:
+async def static(name: str) -> Response:
     """Our own page script and style."""
     return _serve(STATIC_FILES, name)
 
 
 @router.get("/model.svg", name="model_picture")
-def model_svg() -> Response:
+async def model_svg() -> Response:
     """The model picture from ``docs/model.svg`` (404 when the data root has none)."""
     path = model_picture()
     if path is None:
