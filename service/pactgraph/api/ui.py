@@ -24,6 +24,7 @@ Also exported for the other routers: :func:`prefers_html` (browser or API client
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -54,8 +55,10 @@ STATIC_FILES: dict[str, tuple[Path, str]] = {
     "app.js": (STATIC_DIR / "app.js", "text/javascript"),
     "style.css": (STATIC_DIR / "style.css", "text/css"),
 }
-# Revalidate every time (cheap 304s): the vendor build changes when setup pins a new version.
+# Our own files and the examples change with the checkout: always revalidate. The vendor
+# build is linked as ``...?v=<yasgui version>``, so a browser may keep it for a day.
 ASSET_CACHE_CONTROL = "no-cache"
+VENDOR_CACHE_CONTROL = "public, max-age=86400"
 
 MODEL_PICTURE = "docs/model.svg"
 
@@ -176,6 +179,15 @@ def list_examples(queries_dir: Path | None = None) -> list[Example]:
     return [read_example(p) for p in sorted(folder.glob("*.rq")) if p.is_file()]
 
 
+def yasgui_version() -> str | None:
+    """The installed YASGUI's version (from its package.json), or None when not installed."""
+    try:
+        manifest = json.loads((YASGUI_BUILD.parent / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(manifest.get("version", "")) or None
+
+
 def yasgui_installed() -> bool:
     """Whether ``npm ci`` has put YASGUI's build where ``/ui/vendor/`` looks for it."""
     return all(path.is_file() for path, _ in VENDOR_FILES.values() if path.suffix != ".map")
@@ -201,6 +213,7 @@ def render_index(request: Request) -> Response:
         "index.html",
         examples=list_examples(),
         yasgui=yasgui_installed(),
+        yasgui_version=yasgui_version(),
         model_picture=model_picture() is not None,
         release=_release_info(request),
     )
@@ -221,24 +234,24 @@ async def examples() -> JSONResponse:
     )
 
 
-def _serve(table: dict[str, tuple[Path, str]], name: str) -> Response:
+def _serve(table: dict[str, tuple[Path, str]], name: str, cache_control: str) -> Response:
     entry = table.get(name)
     if entry is None or not entry[0].is_file():
         return JSONResponse({"error": f"not found: {name}"}, status_code=404)
     path, media_type = entry
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": ASSET_CACHE_CONTROL})
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache_control})
 
 
 @router.get("/ui/vendor/{name}", name="ui_vendor")
 async def vendor(name: str) -> Response:
     """YASGUI's installed build files (404 until ``npm ci`` has run)."""
-    return _serve(VENDOR_FILES, name)
+    return _serve(VENDOR_FILES, name, VENDOR_CACHE_CONTROL)
 
 
 @router.get("/ui/static/{name}", name="ui_static")
 async def static(name: str) -> Response:
     """Our own page script and style."""
-    return _serve(STATIC_FILES, name)
+    return _serve(STATIC_FILES, name, ASSET_CACHE_CONTROL)
 
 
 @router.get("/model.svg", name="model_picture")
