@@ -262,3 +262,17 @@ def test_query_uses_the_release_only_while_it_is_current(mini_copy: Settings, tm
         (mini_copy.graph_dir / "actors" / "states.ttl").read_text() + "\n# edited\n"
     )
     assert current_release(out, mini_copy) is None
+
+
+def test_a_concurrent_build_of_the_same_input_is_not_an_error(mini_settings, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    real_write = build_module._write_release
+
+    def write_while_another_build_finishes_first(tmp: Path, content) -> None:
+        real_write(tmp, content)
+        shutil.copytree(tmp, out / content.version)  # the other build's rename lands first
+
+    monkeypatch.setattr(build_module, "_write_release", write_while_another_build_finishes_first)
+    release = build_release(out, mini_settings)
+    assert sorted(p.name for p in out.iterdir()) == sorted([release.version, "latest"])
+    assert latest_release(out) == release

@@ -322,6 +322,11 @@ def publish(content: ReleaseContent, out: Path) -> Release:
             _write_release(tmp, content)
             os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a release is for everyone to read
             tmp.rename(final)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            # A concurrent build of the same input won the rename: same version, same bytes.
+            if not (final / SUMS).is_file():
+                raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
