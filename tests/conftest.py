@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pactgraph.build import ReleaseError
 from pactgraph.release import Release, build_release
 from pactgraph.settings import SETTINGS, Settings
 
@@ -34,7 +35,10 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def release(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Release:
     """A release of the shipped data, built once per session; its ``dist`` is its parent."""
-    return build_release(tmp_path_factory.mktemp("dist"), settings)
+    try:
+        return build_release(tmp_path_factory.mktemp("dist"), settings)
+    except ReleaseError as error:  # say why, or every test using the fixture just errors
+        pytest.fail(f"{error}:\n" + "\n".join(error.problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")
