@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -466,12 +467,15 @@ def test_access_log_has_one_json_line_per_request(http, live_service):
     query = "ASK { ?s ?p 'access-log-probe' }"
     http.get("/sparql", params={"query": query})
     digest = hashlib.sha256(query.encode()).hexdigest()
-    lines = [
-        json.loads(line)
-        for line in live_service.log.read_text().splitlines()
-        if line.startswith("{")
-    ]
-    entry = next(line for line in lines if line["query_sha256"] == digest)
+    # The line is written once the response has gone out, so it may trail the response.
+    deadline = time.monotonic() + 30
+    entries: list[dict] = []
+    while not entries and time.monotonic() < deadline:
+        lines = [line for line in live_service.log.read_text().splitlines() if line[:1] == "{"]
+        entries = [e for e in map(json.loads, lines) if e["query_sha256"] == digest]
+        time.sleep(0.05)
+    assert len(entries) == 1
+    entry = entries[0]
     assert entry["method"] == "GET"
     assert entry["path"] == "/sparql"
     assert entry["status"] == 200
