@@ -10,10 +10,13 @@ links the values, the ``Link``/``Vary``/``ETag`` headers, 304s, 406s and the 404
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -297,3 +300,32 @@ def test_public_base_makes_links_canonical(release: Release, start_service) -> N
         page = httpx.get(base + "/id/actor/israel", params={"format": "html"}, timeout=60).text
     assert f'href="{BASE_IRI}id/' in page
     assert f'href="{base}/id/' not in page
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_the_documented_wikidata_join_runs_and_its_output_is_current(url: str) -> None:
+    query = (DOCS / "queries" / "wikidata-join.rq").read_text(encoding="utf-8")
+    assert query.split("PREFIX", 1)[1] in (DOCS / "linked-data.md").read_text("utf-8")
+    response = httpx.post(
+        url + "/sparql", data={"query": query}, headers={"Accept": "text/csv"}, timeout=60
+    )
+    assert response.status_code == 200
+    live = list(csv.DictReader(io.StringIO(response.text)))
+    assert live and all(
+        row["wikidata"].startswith("http://www.wikidata.org/entity/") for row in live
+    )
+    documented = re.search(r"```csv\n(.*?)```", (DOCS / "linked-data.md").read_text("utf-8"), re.S)
+    rows = list(csv.DictReader(io.StringIO(documented.group(1))))
+    # the same actors and identifiers (the counts grow with the data)
+    assert {(r["wikidata"], r["label"]) for r in rows} == {
+        (r["wikidata"], r["label"]) for r in live
+    }
+
+
+def test_the_federated_variant_is_refused_without_an_allow_list(url: str) -> None:
+    query = (DOCS / "queries" / "wikidata-federated.rq").read_text(encoding="utf-8")
+    response = httpx.post(url + "/sparql", data={"query": query}, timeout=60)
+    assert response.status_code == 400
+    assert "https://query.wikidata.org/sparql" in response.text
