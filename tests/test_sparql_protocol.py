@@ -499,3 +499,26 @@ def test_browser_redirect_lands_on_the_query_page(http):
     response = http.get("/sparql", headers={"accept": "text/html"}, follow_redirects=True)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_client_leaving_mid_stream_does_not_leak_a_worker(http, live_service):
+    # 45^3 = 91 125 rows, about 14 MB of JSON: more than loopback buffers hold.
+    values = " ".join(str(i) for i in range(45))
+    table = f"{{ {values} }}"
+    query = f"SELECT ?a ?b ?c {{ VALUES ?a {table} VALUES ?b {table} VALUES ?c {table} }}"
+    before = http.get("/healthz").json()
+    with (
+        httpx.Client(base_url=live_service.url, timeout=60) as leaving,
+        leaving.stream("GET", "/sparql", params={"query": query}) as response,
+    ):
+        assert response.status_code == 200
+        next(response.iter_raw())  # one chunk, then hang up
+    deadline = time.monotonic() + 60
+    health = http.get("/healthz").json()
+    while time.monotonic() < deadline and (health["busy"] or health["workers"] < before["workers"]):
+        time.sleep(0.05)
+        health = http.get("/healthz").json()
+    assert health["busy"] == 0
+    assert health["workers"] == before["workers"]
+    assert health["worker_restarts"] == before["worker_restarts"] + 1  # it held leftovers
+    assert http.get("/sparql", params={"query": "ASK {}"}).json()["boolean"] is True
