@@ -3,13 +3,16 @@
 Each worker is a spawned process that opens the release store read-only once and then answers
 one task at a time over a pipe: it vets the query (:mod:`pactgraph.api.guard`), runs it,
 serialises the result (at most ``row_cap`` rows or triples, else an error) and sends back a
-head ``(status, content type, length)`` followed by the body in chunks. Because the whole
-result is serialised before the head is sent, an error can never follow a 200.
+head ``(status, content type, length)`` with the body when it is small, else followed by the
+body in chunks. Because the whole result is serialised before the head is sent, an error can
+never follow a 200.
 
-The parent side (:class:`WorkerPool`) hands a task to an idle worker, waits for the head in a
-thread (not on the event loop) for at most ``timeout_s``, and on overrun kills the worker and
-starts a replacement. At most ``max_concurrent`` queries run; at most ``queue_size`` wait for a
-worker; beyond that :class:`PoolBusy` (the app answers 503 with ``Retry-After``).
+The parent side (:class:`WorkerPool`) hands a task to an idle worker, waits for the head on
+the event loop's reader for the pipe (the loop itself never blocks) for at most
+``timeout_s``, and on overrun kills the worker (SIGKILL: pyoxigraph cannot be interrupted
+from Python) and starts a replacement; large bodies are read in a thread. At most
+``max_concurrent`` queries run; at most ``queue_size`` wait for a worker; beyond that,
+:class:`PoolBusy` (the app answers 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
