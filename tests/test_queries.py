@@ -5,9 +5,9 @@ Python (rdflib, no SPARQL) gives.
 
 Every query file must have an entry in :data:`CHECKS`; a new ``.rq`` without one fails
 ``test_answer_matches_the_data``. The checks compute the expected answer from the graph
-itself, so they follow the data as it grows; only a few semantic anchors are fixed (Japan is
-owed a defense obligation, Israel is not; the Israeli prime minister disputes the reported
-20-year framework).
+itself, so they follow the data as it grows; only a few semantic anchors are fixed (Japan and
+Australia are owed a defense obligation, Israel is not, nor is New Zealand since the 1986
+suspension; the Israeli prime minister disputes the reported 20-year framework).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ INSTRUMENT = Namespace("https://w3id.org/pactgraph/id/instrument/")
 SOURCE = Namespace("https://w3id.org/pactgraph/id/source/")
 OT = Namespace("https://w3id.org/pactgraph/vocab/obligation-type/")
 SK = Namespace("https://w3id.org/pactgraph/vocab/source-kind/")
+STATUS = Namespace("https://w3id.org/pactgraph/vocab/instrument-status/")
 SCHEMA = Namespace("http://schema.org/")
 TIME = Namespace("http://www.w3.org/2006/time#")
 
@@ -66,6 +67,9 @@ PRIMARY_KINDS = {
     SK["crs-report"],
     SK["primary-text"],
 }
+
+# Obligation statuses under which a duty is not currently owed (query 01).
+LAPSED = {STATUS.suspended, STATUS.terminated, STATUS.expired}
 
 Row = dict[str, str | None]
 
@@ -182,8 +186,11 @@ def us_to_israel_obligations(g: Graph) -> set[URIRef]:
 
 def check_01(rows: list[Row], g: Graph) -> None:
     us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
+    # Owed now: an obligation whose own status says it lapsed (suspended, say) does not count.
     defense = [
-        o for o in g.subjects(PACT.obligationType, OT.defense) if g.value(o, PACT.bearer) in us
+        o
+        for o in g.subjects(PACT.obligationType, OT.defense)
+        if g.value(o, PACT.bearer) in us and not set(g.objects(o, PACT.obligationStatus)) & LAPSED
     ]
     expected = {
         (str(b), str(t), str(g.value(o, PACT.provision)))
@@ -195,6 +202,9 @@ def check_01(rows: list[Row], g: Graph) -> None:
     assert {(r["partner"], r["treaty"], r["provision"]) for r in owed} == expected
     assert str(ACTOR.japan) in column(owed, "partner")
     assert str(ACTOR.israel) not in column(owed, "partner")
+    # ANZUS is in force, but the US obligation to New Zealand has been suspended since 1986.
+    assert str(ACTOR.australia) in column(owed, "partner")
+    assert str(ACTOR["new-zealand"]) not in column(owed, "partner")
     (israel_row,) = [row for row in rows if row["partner"] == str(ACTOR.israel)]
     assert israel_row["defenseObligations"] == "0" and israel_row["treaty"] is None
     cooperation = narrower_types(g, OT["cooperation-provision"])
