@@ -362,16 +362,23 @@ class WorkerPool:
     async def close(self) -> None:
         """Stop every worker."""
         self._closed = True
-        for worker in list(self._workers.values()):
+        workers = list(self._workers.values())
+        for worker in workers:
             self._kill(worker)
+        for worker in workers:
+            worker.process.join(5)
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _kill(self, worker: _Worker) -> None:
+        """SIGKILL a worker (immediate; it is reaped later, off the event loop)."""
         self._workers.pop(worker.process.pid, None)
         with contextlib.suppress(Exception):
             worker.process.kill()
-            worker.process.join(5)
             worker.conn.close()
+
+    def _reap_and_spawn(self, dead: _Worker) -> _Worker:
+        dead.process.join(5)
+        return self._spawn()
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker and start another in the background."""
@@ -380,7 +387,7 @@ class WorkerPool:
             return
         self.restarts += 1
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._threads, self._spawn)
+        future = loop.run_in_executor(self._threads, self._reap_and_spawn, worker)
         future.add_done_callback(self._on_spawned)
 
     def _on_spawned(self, future: asyncio.Future[_Worker]) -> None:
