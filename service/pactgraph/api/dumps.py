@@ -44,11 +44,11 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 
 from pactgraph.api.ui import prefers_html, render_page
 from pactgraph.formats import GRAPH_FORMATS
+from pactgraph.release import LATEST, latest_release
+from pactgraph.release import SUMS as SUMS_NAME
 
 router = APIRouter()
 
-SUMS_NAME = "SHA256SUMS"
-LATEST = "latest"
 
 # Media type by file suffix (``Path.suffix``: ``pactgraph.nt.gz`` -> ``.gz``). The RDF entries
 # come from the one format table the service negotiates with; a gzip file is its own type
@@ -194,10 +194,8 @@ def latest_version(request: Request) -> str | None:
     if release is not None:
         return str(release.version)
     dist = getattr(request.app.state, "dist", None)
-    link = Path(dist) / LATEST if dist is not None else None
-    if link is not None and link.exists():
-        return link.resolve().name
-    return None
+    newest = latest_release(Path(dist)) if dist is not None else None
+    return newest.path.name if newest is not None else None
 
 
 def _not_found(what: str) -> JSONResponse:
