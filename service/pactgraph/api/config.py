@@ -52,6 +52,14 @@ class ServiceConfig:
     public_base_iri: str | None = None
     # Bytes per message when a worker streams a serialised result back.
     chunk_size: int = 256 * 1024
+    # Address space one query worker may use (RLIMIT_AS, set in the worker once the store is
+    # open). A query that needs more aborts its own worker — the client gets 500 and a fresh
+    # worker takes its place — instead of pushing the whole machine into swap or the OOM
+    # killer. 0 means no cap.
+    worker_memory_bytes: int = 2 * 1024**3
+    # A remote SPARQL 1.1 query endpoint answering the queries instead of the embedded store
+    # (pactgraph.backends.RemoteBackend); None: the release's own store.
+    backend: str | None = None
 
     def endpoint_iri(self, request_base: str) -> str:
         """The endpoint's IRI, for the service description."""

@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import re
+import resource
 import signal
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -250,8 +251,28 @@ def execute(
     return Reply(200, fmt.content_type, body)
 
 
+def cap_memory(limit: int) -> bool:
+    """Cap this process's address space at ``limit`` bytes (0: no cap); whether it took.
+
+    Past the cap an allocation fails; pyoxigraph (Rust) then aborts the process, which is the
+    point: the worker dies alone and the pool replaces it.
+    """
+    if limit <= 0:
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return True
+
+
 def worker_main(
-    conn: Connection, store_path: str, allow_list: tuple[str, ...], row_cap: int, chunk: int
+    conn: Connection,
+    store_path: str,
+    allow_list: tuple[str, ...],
+    row_cap: int,
+    chunk: int,
+    memory_cap: int = 0,
 ) -> None:
     """The loop of one worker process: open the store once, then answer tasks until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -263,6 +284,8 @@ def worker_main(
     scope_of("SELECT * FROM <urn:warm-up> WHERE { ?s ?p ?o }")
     # Without federation a worker never needs the network: take it away (defence in depth).
     sandboxed = deny_network() if not allow_list else False
+    # After the store is open and the parser warm, so start-up never counts against the cap.
+    cap_memory(memory_cap)
     conn.send(("ready", os.getpid(), sandboxed))
     while True:
         try:
@@ -332,6 +355,7 @@ class WorkerPool:
                 self.config.service_allow_list,
                 self.config.row_cap,
                 self.config.chunk_size,
+                self.config.worker_memory_bytes,
             ),
             name="pactgraph-query-worker",
             daemon=True,
