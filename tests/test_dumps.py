@@ -73,6 +73,8 @@ def test_version_listing_names_every_file_with_size_hash_and_type(
         assert entry["url"].endswith(_url(mini_release, name))
     for name, media_type in EXPECTED_MEDIA_TYPES.items():
         assert files[name]["media_type"] == media_type
+    # Every listed file has a real type, not the octet-stream fallback.
+    assert all(f["media_type"] != "application/octet-stream" for f in files.values())
 
 
 def test_root_listing_names_the_served_release_as_latest(

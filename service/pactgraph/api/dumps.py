@@ -57,6 +57,10 @@ MEDIA_TYPES: dict[str, str] = {
     **{f".{fmt.extension}": fmt.media_type for fmt in GRAPH_FORMATS.values()},
     ".gz": "application/gzip",
     ".json": "application/json",
+    # Human-readable documentation pages (ontology, vocabularies) some releases carry.
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+    ".csv": "text/csv",
     ".txt": "text/plain",
     "": "text/plain",
 }
