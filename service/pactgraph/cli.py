@@ -193,6 +193,7 @@ def query(query: str, output_format: str | None, dist: Path) -> None:
 # Verbs that live with their own concern (each module owns its command).
 from pactgraph.api.cli import serve_command  # noqa: E402
 from pactgraph.diagram import diagram_command  # noqa: E402
+from pactgraph.push import push_command  # noqa: E402
 from pactgraph.quality import check_command  # noqa: E402
 from pactgraph.reason import reason_command  # noqa: E402
 
@@ -200,6 +201,7 @@ main.add_command(reason_command)
 main.add_command(check_command)
 main.add_command(diagram_command)
 main.add_command(serve_command)
+main.add_command(push_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
