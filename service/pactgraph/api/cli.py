@@ -77,12 +77,20 @@ _DEFAULTS = ServiceConfig()
     default=None,
     help="The service's public base IRI (for the service description).",
 )
+@click.option(
+    "--backend",
+    default=None,
+    metavar="URL",
+    help="Answer queries with this remote SPARQL 1.1 query endpoint (after `pactgraph push`) "
+    "instead of the embedded store; limits and formats still apply here.",
+)
 def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
     """Serve the SPARQL endpoint, dumps and query UI of the latest release.
 
     \b
     Example:
       pactgraph serve --port 8000 --timeout 10
+      pactgraph serve --backend http://127.0.0.1:7878/query
       curl 'http://127.0.0.1:8000/sparql' --data-urlencode 'query=ASK {}'
     """
     # Imported here: they are heavy, and pactgraph.cli imports this module.

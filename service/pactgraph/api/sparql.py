@@ -6,8 +6,9 @@ to the worker pool (:mod:`pactgraph.api.workers`); nothing here evaluates SPARQL
 
 Status codes: 400 malformed request or query (syntax errors carry the parser's line and
 column), 403 updates, 405 other methods, 406 no acceptable format, 413 request or query too
-large, 415 unsupported POST media type, 422 result over the row cap, 503 (with
-``Retry-After``) when every worker is busy and the queue is full, 504 query over the time limit.
+large, 415 unsupported POST media type, 422 result over the row cap, 502 the remote store
+(``serve --backend``) failed, 503 (with ``Retry-After``) when every worker is busy and the
+queue is full, 504 query over the time limit.
 """
 
 from __future__ import annotations
