@@ -185,6 +185,15 @@ def test_the_ontology_page_is_the_generated_documentation(url: str, release: Rel
         assert f'id="{cls.split("#")[1]}"' in page.text
     scheme = httpx.get(url + "/vocab/obligation-type", headers={"Accept": "text/html"}, timeout=60)
     assert scheme.text == (release.path / "vocab-obligation-type.html").read_text("utf-8")
+    concepts = {
+        t.subject.value
+        for t in graph_triples(release, GRAPH_IRI_BASE + "vocab/obligation-type")
+        if t.predicate.value == "http://www.w3.org/2004/02/skos/core#inScheme"
+    }
+    assert concepts
+    for concept in concepts:  # every concept has an entry, linked to its own page
+        assert f'id="{concept.rsplit("/", 1)[1]}"' in scheme.text
+        assert f'href="{path_of(concept)}"' in scheme.text
 
 
 def test_an_instrument_page_shows_its_facts_sources_claims_and_obligations(
@@ -329,3 +338,24 @@ def test_the_federated_variant_is_refused_without_an_allow_list(url: str) -> Non
     response = httpx.post(url + "/sparql", data={"query": query}, timeout=60)
     assert response.status_code == 400
     assert "https://query.wikidata.org/sparql" in response.text
+
+
+def test_version_iris_and_named_graphs_resolve(url: str, release: Release) -> None:
+    version_iri = "http://www.w3.org/2002/07/owl#versionIRI"
+    quads = list(ox.parse(path=f"{release.path}/pactgraph.nq", format=ox.RdfFormat.N_QUADS))
+    versioned = [q for q in quads if q.predicate.value == version_iri]
+    assert versioned
+    for quad in versioned:
+        response = httpx.get(url + path_of(quad.object.value), params={"format": "nt"}, timeout=60)
+        got = parse(response.content, ox.RdfFormat.N_TRIPLES)
+        assert len(got) == len(graph_triples(release, quad.graph_name.value))
+    graphs = sorted({q.graph_name.value for q in quads} - {INFERRED})
+    for graph in graphs[:3]:
+        response = httpx.get(url + path_of(graph), params={"format": "nt"}, timeout=60)
+        assert response.status_code == 200
+        got = parse(response.content, ox.RdfFormat.N_TRIPLES)
+        expected = graph_triples(release, graph)
+        if any(isinstance(t.subject, ox.BlankNode) for t in expected):
+            assert len(got) == len(expected)
+        else:
+            assert got == expected

@@ -25,7 +25,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from pactgraph.api.pages import compact, render
+from pactgraph.api.pages import compact, prefixes, render
 from pactgraph.dataset import DataFiles, graph_iri_for
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
@@ -85,6 +85,7 @@ class Term:
     definitions: list[str]
     rows: list[tuple[str, list[Link]]] = field(default_factory=list)
     children: list[Term] = field(default_factory=list)
+    href: str = ""  # the term's own page, when it has one (concepts do)
 
 
 def _text(graph: Graph, node: Node, props: Iterable[URIRef]) -> list[str]:
@@ -268,6 +269,7 @@ def concept_tree(graph: Graph, scheme: URIRef) -> list[Term]:
                 ]
             ),
             children=sorted((term(c) for c in narrower), key=lambda t: t.label.lower()),
+            href=Link.to(str(concept), "").href,
         )
 
     def has_parent(c: URIRef) -> bool:
@@ -295,6 +297,14 @@ def _diagram(settings: Settings) -> str | None:
     return text[start:] if start >= 0 else None
 
 
+def used_namespaces(graph: Graph) -> list[tuple[str, str]]:
+    """(prefix, namespace) of our JSON-LD context for every namespace the graph uses."""
+    iris = {str(term) for triple in graph for term in triple if isinstance(term, URIRef)}
+    return sorted(
+        (prefix, ns) for prefix, ns in prefixes().items() if any(i.startswith(ns) for i in iris)
+    )
+
+
 def ontology_page(graph: Graph, settings: Settings = SETTINGS) -> str:
     """The ontology documentation page for the ontology (and alignments) graph."""
     ontologies = sorted(graph.subjects(RDF.type, OWL.Ontology))
@@ -314,7 +324,7 @@ def ontology_page(graph: Graph, settings: Settings = SETTINGS) -> str:
         ontologies=headers,
         classes=class_terms(graph),
         properties=property_terms(graph),
-        namespaces=sorted((p, str(n)) for p, n in graph.namespaces() if p),
+        namespaces=used_namespaces(graph),
         diagram=_diagram(settings),
         model_picture=(settings.root / MODEL_PICTURE).is_file(),
     )

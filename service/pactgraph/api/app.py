@@ -23,7 +23,7 @@ from pactgraph import __version__
 from pactgraph.api import dumps, linked_data, sparql, ui, validate_api
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.workers import WorkerPool
-from pactgraph.release import Release
+from pactgraph.release import Release, verify_release
 
 access_log = logging.getLogger("pactgraph.access")
 
@@ -85,7 +85,12 @@ def graph_sizes(release: Release) -> dict[str, int]:
 
 
 def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI:
-    """The service over ``release``: ``/sparql``, ``/healthz``, the dumps and the UI routers."""
+    """The service over ``release``: ``/sparql``, ``/healthz``, the dumps and the UI routers.
+
+    Raises :class:`pactgraph.release.ReleaseCorrupt` when a file of the release does not
+    match its ``SHA256SUMS``: a corrupted release is refused, never served.
+    """
+    verify_release(release)
     config = config or ServiceConfig()
     pool = WorkerPool(release.store_path, config)
 

@@ -7,6 +7,7 @@ Routes (each ``GET`` and ``HEAD``):
 - ``/vocab/{scheme}``              a concept scheme's file; HTML: its generated documentation
 - ``/ontology``, ``/ontology/{name}``  the ontology (hash terms ``/ontology#Term`` land here);
                                    HTML: the documentation generated at build time
+- ``/graph/{path}``                a named graph (one data file) of the dataset
 - ``/shapes``                      the SHACL shapes (``shape:`` terms are hash IRIs of this)
 - ``/.well-known/void``            the release's ``void.ttl`` (VoID + DCAT)
 - ``/context.jsonld``              the JSON-LD context of our namespaces
@@ -71,6 +72,7 @@ VOID_FILE = "void.ttl"
 VOID_PATH = "/.well-known/void"
 VOID_DATA_DUMP = "http://rdfs.org/ns/void#dataDump"
 ONTOLOGY_DOC = "ontology.html"
+OWL_VERSION_IRI = ox.NamedNode("http://www.w3.org/2002/07/owl#versionIRI")
 CACHE_CONTROL = "public, max-age=300"
 
 
@@ -335,16 +337,17 @@ def not_found(request: Request, iri: str) -> Response:
 
 
 def _entity(request: Request, iri: str) -> Response:
-    data, linker = _data(request), _linker(request)
-    page = entity_page(data, iri, linker)
-    if page is None:
+    data = _data(request)
+    triples = data.describe(iri)
+    if not triples:
         return not_found(request, iri)
+    # The page model is built only when a browser asks for the page.
     return _serve(
         request,
-        data.describe(iri),
+        triples,
         lambda: render(
             "entity.html",
-            page=page,
+            page=entity_page(data, iri, _linker(request)),
             alternates=alternates(request.url.path),
             model_picture=_model_picture(),
         ),
@@ -419,13 +422,30 @@ def ontology(request: Request) -> Response:
     )
 
 
+def _versioned_ontology_graph(data: LinkedData, iri: str) -> list[ox.Triple]:
+    """The graph of the ontology whose ``owl:versionIRI`` is ``iri`` ([] when none is)."""
+    for ontology in data.subjects(OWL_VERSION_IRI, ox.NamedNode(iri)):
+        for quad in data.store.quads_for_pattern(ontology, OWL_VERSION_IRI, None, None):
+            if isinstance(quad.graph_name, ox.NamedNode):
+                return data.graph(quad.graph_name.value)
+    return []
+
+
 @router.api_route("/ontology/{name}", methods=GET_HEAD, name="ld_ontology_part")
 def ontology_part(request: Request, name: str) -> Response:
-    """Another ontology file (``/ontology/alignments``); HTML: the same documentation."""
-    triples = _data(request).graph(f"{GRAPH_IRI_BASE}ontology/{name}")
-    return _document(
-        request, f"{BASE_IRI}ontology/{name}", triples, name, generated_page=ONTOLOGY_DOC
-    )
+    """Another ontology file (``/ontology/alignments``) or a version IRI
+    (``/ontology/0.1.0``); HTML: the same documentation."""
+    iri = f"{BASE_IRI}ontology/{name}"
+    data = _data(request)
+    triples = data.graph(f"{GRAPH_IRI_BASE}ontology/{name}") or _versioned_ontology_graph(data, iri)
+    return _document(request, iri, triples, name, generated_page=ONTOLOGY_DOC)
+
+
+@router.api_route("/graph/{name:path}", methods=GET_HEAD, name="ld_graph")
+def named_graph(request: Request, name: str) -> Response:
+    """A named graph of the dataset (one data file), e.g. ``/graph/instruments/mous``."""
+    iri = f"{GRAPH_IRI_BASE}{name}"
+    return _document(request, iri, _data(request).graph(iri), f"Named graph {name}")
 
 
 @lru_cache(maxsize=4)

@@ -532,5 +532,5 @@ _ENV = Environment(
 
 def render(template: str, **context: Any) -> str:
     """Render one of ``templates/`` (HTML is autoescaped)."""
-    context.setdefault("model_picture", True)
+    context.setdefault("model_picture", False)  # the site header links the picture if true
     return _ENV.get_template(template).render(**context)

@@ -82,7 +82,15 @@ def _html(report: ValidationReport) -> bytes:
         }
         for v in report.violations
     ]
-    return render("validation.html", report=report, violations=rows).encode("utf-8")
+    from pactgraph.api.ui import model_picture
+
+    page = render(
+        "validation.html",
+        report=report,
+        violations=rows,
+        model_picture=model_picture() is not None,
+    )
+    return page.encode("utf-8")
 
 
 @dataclass(frozen=True)
