@@ -259,3 +259,28 @@ def test_report_on_a_dataset_names_the_graph_to_fix() -> None:
     assert report.violations
     assert {v.graphs for v in report.violations} == {(graph_iri_for(paths[1]),)}
     assert "in:         graph:external/obligation-two-bearers" in report.as_text()
+
+
+def test_every_property_constraint_fails_in_some_invalid_fixture() -> None:
+    # Finer than "every shape breaks somewhere": each constraint parameter of each property
+    # shape (sh:minCount on pact:bearer, sh:class on pact:bearer, ...) is broken by a fixture.
+    def component(parameter: URIRef) -> str:
+        local = str(parameter).removeprefix(str(SH))
+        return local[0].upper() + local[1:] + "ConstraintComponent"
+
+    broken = {
+        (v.shape_name, v.path, v.component) for p in INVALID for v in report_for(p).violations
+    }
+    parameters = set(CONSTRAINTS) - {SH.qualifiedValueShape} | {
+        SH.qualifiedMinCount,
+        SH.qualifiedMaxCount,
+    }
+    untested = sorted(
+        f"{name(shape)} {path} {component(parameter)}"
+        for shape in targeted_shapes()
+        for part in shapes().objects(shape, SH.property)
+        for path in [shapes().value(part, SH.path)]
+        for parameter in shapes().predicates(part)
+        if parameter in parameters and (name(shape), path, component(parameter)) not in broken
+    )
+    assert untested == []
