@@ -151,7 +151,13 @@ def iris(nodes: Iterable[object]) -> set[str]:
 def israel_instruments(g: Graph) -> set[URIRef]:
     """Queries 02 and 03: instruments tied to Israel, plus those one link away."""
     israel = side(g, ACTOR.israel)
-    core = {i for i, _, party in g.triples((None, PACT.party, None)) if party in israel}
+    # Israel as a party, or as the state an instrument concerns without being a party.
+    core = {
+        i
+        for p in (PACT.party, PACT.concerns)
+        for i, _, actor in g.triples((None, p, None))
+        if actor in israel
+    }
     for obligation in members(g, PACT.Obligation):
         involved = set(g.objects(obligation, PACT.bearer)) | set(
             g.objects(obligation, PACT.beneficiary)
