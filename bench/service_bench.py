@@ -49,9 +49,10 @@ from pactgraph.release import Release, build_release, latest_release  # noqa: E4
 from pactgraph.settings import DEFAULT_DIST  # noqa: E402
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+LOOKUP = "entity lookup"
 # Shape label -> query file, in the order the table shows them.
 SHAPES: dict[str, str] = {
-    "entity lookup": "lookup.rq",
+    LOOKUP: "lookup.rq",
     "two-hop join": "two-hop.rq",
     "aggregate": "aggregate.rq",
 }
@@ -59,6 +60,9 @@ ACCEPT = "application/sparql-results+json"
 STARTUP_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 120.0
 WARM_UP_S = 2.0
+# The service issue's performance targets, checked (never asserted) in the report.
+TARGET_RATIO = 10.0
+TARGET_ADDED_MS = 2.0
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,31 @@ def report(
             f"| {shape} | {_fmt(local.percentile(50), 3)} | {_fmt(remote.percentile(50), 3)} "
             f"| {_fmt(added, 3)} | {_fmt(remote.percentile(99), 3)} |"
         )
+    lines += ["", "## Against the issue's targets", "", *_targets(load, overhead)]
     return "\n".join(lines) + "\n"
+
+
+def _targets(
+    load: dict[str, dict[str, Stats]], overhead: dict[str, tuple[Stats, Stats]]
+) -> list[str]:
+    """One line per target of the service issue, saying whether this run met it."""
+    lines = []
+    for shape, by_server in load.items():
+        pg, rl = by_server["pactgraph"], by_server["rdflib-endpoint"]
+        ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
+        verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+        lines.append(
+            f"- {shape}: throughput at least {TARGET_RATIO:g}x rdflib-endpoint's: {verdict} "
+            f"({_fmt(ratio)}x)."
+        )
+    local, remote = overhead[LOOKUP]
+    added = remote.percentile(50) - local.percentile(50)
+    verdict = "met" if added <= TARGET_ADDED_MS else "NOT met"
+    lines.append(
+        f"- {LOOKUP}: at most {TARGET_ADDED_MS:g} ms added median latency over in-process "
+        f"pyoxigraph: {verdict} ({_fmt(added, 2)} ms)."
+    )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
