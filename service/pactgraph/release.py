@@ -7,6 +7,7 @@ the service opens read-only). It is written once by :func:`build_release` and ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,48 @@ class Release:
         """Read a release directory (raises ``FileNotFoundError`` if it is not one)."""
         metadata = json.loads((path / RELEASE_JSON).read_text(encoding="utf-8"))
         return cls(path=path, version=metadata["version"], triple_count=metadata["triple_count"])
+
+
+class ReleaseCorrupt(Exception):
+    """A release file does not match its ``SHA256SUMS`` line (or is missing)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_release(release: Release) -> None:
+    """Check every file ``SHA256SUMS`` lists; raise :class:`ReleaseCorrupt` naming the bad ones.
+
+    A release directory without ``SHA256SUMS`` (a bare store, as some tests build) has nothing
+    to check. The service calls this before it opens anything, so a damaged or tampered dump
+    is never served with a checksum that vouches for other bytes.
+
+    >>> verify_release(Release(Path("/nonexistent"), "x", 0)) is None
+    True
+    """
+    if not (release.path / SUMS).is_file():
+        return
+    bad = []
+    for line in release.checksums.splitlines():
+        expected, _, name = line.partition("  ")
+        if not name:
+            continue
+        path = release.path / name
+        if not path.is_file():
+            bad.append(f"{name}: missing")
+        elif _sha256(path) != expected:
+            bad.append(f"{name}: SHA-256 differs from SHA256SUMS")
+    if bad:
+        raise ReleaseCorrupt(
+            f"release {release.version} at {release.path} is corrupt and will not be served: "
+            + "; ".join(bad)
+            + ". Rebuild it (pactgraph build) or restore the files."
+        )
 
 
 def latest_release(out: Path) -> Release | None:

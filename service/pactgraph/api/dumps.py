@@ -180,6 +180,9 @@ def release_dirs(request: Request) -> dict[str, Path]:
     if dist is not None and Path(dist).is_dir():
         for child in Path(dist).iterdir():
             # ``latest`` is a symlink to a version folder; it is a URL alias here, not a version.
+            # Dot-folders are builds in progress (or killed mid-write): never a release.
+            if child.name.startswith("."):
+                continue
             if child.is_dir() and not child.is_symlink() and (child / SUMS_NAME).is_file():
                 dirs[child.name] = child
     release = _served_release(request)
