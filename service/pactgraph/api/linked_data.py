@@ -431,7 +431,7 @@ def _versioned_ontology_graph(data: LinkedData, iri: str) -> list[ox.Triple]:
     return []
 
 
-@router.api_route("/ontology/{name}", methods=GET_HEAD, name="ld_ontology_part")
+@router.api_route("/ontology/{name:path}", methods=GET_HEAD, name="ld_ontology_part")
 def ontology_part(request: Request, name: str) -> Response:
     """Another ontology file (``/ontology/alignments``) or a version IRI
     (``/ontology/0.1.0``); HTML: the same documentation."""
