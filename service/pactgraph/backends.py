@@ -22,10 +22,14 @@ Engine differences are handled here, not hidden:
   the Oxigraph server's is an empty graph unless started with ``--union-default-graph``. So
   unless the request or the query names a dataset, the backend sends the release's graphs
   as both ``default-graph-uri`` and ``named-graph-uri``: the same dataset on every engine,
-  and ``GRAPH ?g`` ranges over the release's graphs only.
+  and ``GRAPH ?g`` ranges over the release's graphs only. A query's own ``FROM`` / ``FROM
+  NAMED`` travel as those parameters too (the Oxigraph server's ``--union-default-graph``
+  would otherwise override ``FROM``).
 - Result formats. Engines differ in what they write (Virtuoso's JSON uses the pre-standard
   ``typed-literal``; not every engine writes TSV). The backend asks for the two formats
   every SPARQL 1.1 engine writes — SPARQL XML results and N-Triples — and converts.
+- Blank nodes. Virtuoso labels them ``nodeID://…`` in XML results, which no reader
+  accepts: the prefix is dropped (labels are local to a result anyway).
 - Relative IRIs resolve against pactgraph's endpoint IRI (a ``BASE`` is prepended), not the
   remote store's.
 """
@@ -40,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
 
 from pactgraph.api.config import ServiceConfig
-from pactgraph.api.guard import QueryRefused, check_scope, scope_of
+from pactgraph.api.guard import QueryRefused, QueryScope, check_scope, scope_of
 from pactgraph.api.workers import (
     Answer,
     PoolBusy,
@@ -96,20 +100,22 @@ def _answer(reply: Reply) -> Answer:
     return Answer(reply.status, reply.content_type, len(reply.body), body=reply.body)
 
 
-def _dataset(task: QueryTask, query_names_graphs: bool, known: set[str]) -> tuple[list, list]:
+def _dataset(task: QueryTask, scope: QueryScope, known: set[str]) -> tuple[list, list]:
     """(default-graph-uri values, named-graph-uri values) to send with the query.
 
-    >>> _dataset(QueryTask("ASK {}"), False, {"http://g/b", "http://g/a"})
+    >>> _dataset(QueryTask("ASK {}"), QueryScope(), {"http://g/b", "http://g/a"})
     (['http://g/a', 'http://g/b'], ['http://g/a', 'http://g/b'])
-    >>> _dataset(QueryTask("ASK {}", default_graphs=("http://g/a",)), False, {"http://g/a"})
+    >>> _dataset(QueryTask("ASK {}", default_graphs=("http://g/a",)), QueryScope(), set())
     (['http://g/a'], [])
-    >>> _dataset(QueryTask("ASK {}"), True, {"http://g/a"})
-    ([], [])
+    >>> _dataset(QueryTask("ASK {}"), QueryScope(default_graphs=("http://g/a",)), set())
+    (['http://g/a'], [])
     """
     if task.default_graphs is not None or task.named_graphs is not None:
         return list(task.default_graphs or ()), list(task.named_graphs or ())
-    if query_names_graphs:
-        return [], []  # the query's own FROM / FROM NAMED apply
+    if scope.default_graphs or scope.named_graphs:
+        # The query's own FROM / FROM NAMED, sent as the protocol's dataset: the same
+        # semantics, and the Oxigraph server's --union-default-graph would ignore FROM.
+        return list(scope.default_graphs), list(scope.named_graphs)
     graphs = sorted(known)
     return graphs, list(graphs)
 
@@ -145,6 +151,8 @@ def fetch(
     client = SPARQLWrapper(endpoint)
     client.setMethod(POST)
     client.setRequestMethod(URLENCODED)
+    # Only the Accept header: with format= parameters too, Virtuoso answers 406 to CONSTRUCT.
+    client.setOnlyConneg(True)
     client.setQuery(query)
     client.setTimeout(max(1, round(timeout_s)))
     client.addCustomHttpHeader("Accept", accept)
@@ -195,11 +203,13 @@ def remote_execute(endpoint: str, task: QueryTask, known: set[str], config: Serv
         return Reply.error(
             406, f"Cannot produce any accepted type for a {what} result; available: {offered}"
         )
-    dataset = _dataset(task, bool(scope.default_graphs or scope.named_graphs), known)
+    dataset = _dataset(task, scope, known)
     query = f"BASE <{task.base_iri}>\n{task.query}" if task.base_iri else task.query
     try:
         media_type, body = fetch(endpoint, query, REMOTE_ACCEPT[kind], dataset, config.timeout_s)
         reader = REMOTE_READERS.get(media_type)
+        # Virtuoso names blank nodes "nodeID://b1" in XML results, not a valid label.
+        body = body.replace(b"<bnode>nodeID://", b"<bnode>")
         if reader is None:
             raise RemoteStoreError(f"the store answered in {media_type or 'no media type'}")
         result = (
