@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pactgraph import __version__
 from pactgraph.api import dumps, linked_data, sparql, ui, validate_api
 from pactgraph.api.config import ServiceConfig
-from pactgraph.api.workers import WorkerPool
+from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
 
 access_log = logging.getLogger("pactgraph.access")
@@ -92,7 +92,9 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
     """
     verify_release(release)
     config = config or ServiceConfig()
-    pool = WorkerPool(release.store_path, config)
+    sizes = graph_sizes(release)
+    # The embedded worker pool, or a remote store with `serve --backend` (pactgraph.backends).
+    pool = make_backend(release, config, set(sizes))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,7 +112,6 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
         redoc_url=None,
         openapi_url=None,
     )
-    sizes = graph_sizes(release)
     app.state.release = release
     app.state.dist = release.path.parent
     app.state.config = config
