@@ -15,6 +15,10 @@ if [[ ! -x /usr/bin/chromium ]]; then
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
 fi
 
+# The push and backend tests need real SPARQL stores on loopback (tests/stores.py reads the
+# PACTGRAPH_*_URL variables this exports; scripts/stop-stores.sh stops them).
+eval "$(scripts/start-stores.sh)"
+
 echo "test: ruff check ." >&2
 .venv/bin/python -m ruff check .
 echo "test: pytest" >&2
