@@ -110,7 +110,7 @@ class Schema:
             schema.ranges[prop].add(range_)
         return schema
 
-    def consequences(self, triple: Triple, known: Graph) -> Iterator[Triple]:
+    def consequences(self, triple: Triple, known: Facts) -> Iterator[Triple]:
         """The triples one rule application derives from ``triple`` (given what is known)."""
         subject, predicate, obj = triple
         if predicate == RDF.type:
@@ -135,6 +135,44 @@ class Schema:
                 yield subject, predicate, further
             for earlier in known.subjects(predicate, subject):
                 yield earlier, predicate, obj
+
+
+class Facts:
+    """The triples known so far: a set, plus indexes for the transitive properties only.
+
+    An rdflib Graph would do, but membership tests on a plain set are several times faster,
+    and only the transitive rule needs to look triples up by subject or object.
+
+    >>> p = URIRef("urn:p")
+    >>> facts = Facts([], transitive={p})
+    >>> facts.add((URIRef("urn:a"), p, URIRef("urn:b")))
+    >>> sorted(facts.objects(URIRef("urn:a"), p))
+    [rdflib.term.URIRef('urn:b')]
+    """
+
+    def __init__(self, triples: Iterable[Triple], transitive: set[Node]) -> None:
+        self.transitive = transitive
+        self.triples: set[Triple] = set()
+        self._out: dict[tuple[Node, Node], set[Node]] = defaultdict(set)
+        self._in: dict[tuple[Node, Node], set[Node]] = defaultdict(set)
+        for triple in triples:
+            self.add(triple)
+
+    def __contains__(self, triple: Triple) -> bool:
+        return triple in self.triples
+
+    def add(self, triple: Triple) -> None:
+        self.triples.add(triple)
+        subject, predicate, obj = triple
+        if predicate in self.transitive:
+            self._out[subject, predicate].add(obj)
+            self._in[predicate, obj].add(subject)
+
+    def objects(self, subject: Node, predicate: Node) -> list[Node]:
+        return sorted(self._out.get((subject, predicate), ()))
+
+    def subjects(self, predicate: Node, obj: Node) -> list[Node]:
+        return sorted(self._in.get((predicate, obj), ()))
 
 
 def _named_pairs(graph: Graph, predicate: URIRef) -> Iterator[tuple[URIRef, URIRef]]:
@@ -170,9 +208,7 @@ def infer(data: Graph | Dataset) -> Graph:
     """
     asserted = asserted_graph(data)
     schema = Schema.of(asserted)
-    known = Graph()
-    for triple in asserted:
-        known.add(triple)
+    known = Facts(asserted, schema.transitive)
     inferred = Graph(identifier=INFERRED_GRAPH)
     inferred.namespace_manager = asserted.namespace_manager
     queue: deque[Triple] = deque(asserted)
