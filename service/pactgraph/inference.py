@@ -239,15 +239,3 @@ def inference_gate(dataset: Dataset, settings: object = None) -> list[str]:
     """
     add_inferred_graph(dataset)
     return []
-
-
-def count_by_predicate(graph: Iterable[Triple]) -> dict[str, int]:
-    """How many triples per predicate (what ``pactgraph reason --inferred`` summarises).
-
-    >>> count_by_predicate([(URIRef("urn:s"), RDF.type, URIRef("urn:C"))])
-    {'http://www.w3.org/1999/02/22-rdf-syntax-ns#type': 1}
-    """
-    counts: dict[str, int] = defaultdict(int)
-    for _s, predicate, _o in graph:
-        counts[str(predicate)] += 1
-    return dict(sorted(counts.items()))
