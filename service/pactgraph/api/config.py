@@ -61,6 +61,19 @@ class ServiceConfig:
     # (pactgraph.backends.RemoteBackend); None: the release's own store.
     backend: str | None = None
 
+    @property
+    def worker_stack_bytes(self) -> int:
+        """Stack of a worker's query thread: enough for the deepest query the length allows.
+
+        Measured: pyoxigraph's parser needs under 2.6 KB of stack per nesting level and a level
+        costs at least one character, so 4 KB per character of ``max_query_length`` (64 MB at
+        least) can never overflow. It is address space, touched only as deep as a query goes.
+
+        >>> ServiceConfig(max_query_length=100_000).worker_stack_bytes // 1024**2
+        390
+        """
+        return max(64 * 1024**2, 4096 * self.max_query_length)
+
     def endpoint_iri(self, request_base: str) -> str:
         """The endpoint's IRI, for the service description."""
         base = self.public_base_iri or request_base

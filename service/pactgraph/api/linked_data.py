@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -201,7 +202,16 @@ def dataset_license() -> str:
 
 
 def link_header(path: str, version: str) -> str:
-    """``Link``: alternates, licence, the full dump of this release and its VoID description."""
+    """``Link``: alternates, licence, the full dump of this release and its VoID description.
+
+    The path is the request's, decoded: it is percent-encoded again, so a hostile URL (a NUL,
+    a line break) cannot make an invalid header (which the server would answer by dropping
+    the connection).
+
+    >>> link_header("/id/actor/a b", "1").split(";")[0]
+    '</id/actor/a%20b?format=ttl>'
+    """
+    path = quote(path, safe="/:@!$'()*+=")
     links = [f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in alternates(path)]
     links.append(f'<{dataset_license()}>; rel="license"')
     links.append(f'</dumps/{version}/{DUMP_FILE}>; rel="{VOID_DATA_DUMP}"; type="application/gzip"')
@@ -424,7 +434,11 @@ def ontology(request: Request) -> Response:
 
 def _versioned_ontology_graph(data: LinkedData, iri: str) -> list[ox.Triple]:
     """The graph of the ontology whose ``owl:versionIRI`` is ``iri`` ([] when none is)."""
-    for ontology in data.subjects(OWL_VERSION_IRI, ox.NamedNode(iri)):
+    try:
+        version = ox.NamedNode(iri)
+    except ValueError:  # not a valid IRI (from a hostile URL): no ontology has it
+        return []
+    for ontology in data.subjects(OWL_VERSION_IRI, version):
         for quad in data.store.quads_for_pattern(ontology, OWL_VERSION_IRI, None, None):
             if isinstance(quad.graph_name, ox.NamedNode):
                 return data.graph(quad.graph_name.value)

@@ -213,7 +213,10 @@ class LinkedData:
 
     def describe(self, iri: str) -> list[ox.Triple]:
         """What the data says about ``iri`` and what points to it ([] when it is unknown)."""
-        node = ox.NamedNode(iri)
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:  # not a valid IRI (a space, a NUL from the URL): nothing about it
+            return []
         return sorted(
             {*self.triples(node), *self.triples(None, None, node)},
             key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
@@ -221,7 +224,11 @@ class LinkedData:
 
     def graph(self, graph_iri: str) -> list[ox.Triple]:
         """Every triple of one named graph ([] when there is no such graph)."""
-        return self.triples(graph=ox.NamedNode(graph_iri))
+        try:
+            graph = ox.NamedNode(graph_iri)
+        except ValueError:  # not a valid IRI, so not a graph of ours
+            return []
+        return self.triples(graph=graph)
 
     def label(self, node: Any) -> str:
         """The node's English (or any) label, else its compact IRI, else the literal."""

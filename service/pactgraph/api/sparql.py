@@ -268,7 +268,16 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) more than ``limit`` bytes without reading them all."""
+    """The request body, refusing (413) more than ``limit`` bytes without reading them all.
+
+    A compressed body (``Content-Encoding: gzip`` and the like) is refused with 415 before a
+    byte is read: it is never inflated, so a small bomb cannot become gigabytes here.
+    """
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ProtocolError(
+            415, f"Content-Encoding {encoding} is not accepted: send the body uncompressed."
+        )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ProtocolError(413, f"Request body over this endpoint's limit of {limit} bytes.")

@@ -25,6 +25,7 @@ import os
 import re
 import resource
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -273,8 +274,15 @@ def worker_main(
     row_cap: int,
     chunk: int,
     memory_cap: int = 0,
+    stack_bytes: int = 0,
 ) -> None:
-    """The loop of one worker process: open the store once, then answer tasks until EOF."""
+    """The loop of one worker process: open the store once, then answer tasks until EOF.
+
+    Tasks are answered on a thread with a ``stack_bytes`` stack: pyoxigraph's parser recurses
+    once per nesting level, and a query of a few thousand nested groups or parentheses would
+    overflow the main thread's 8 MB and abort the worker (sized from the query-length limit,
+    see :attr:`ServiceConfig.worker_stack_bytes`).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     config = ServiceConfig(service_allow_list=allow_list)
     store = Store.read_only(store_path)
@@ -287,6 +295,18 @@ def worker_main(
     # After the store is open and the parser warm, so start-up never counts against the cap.
     cap_memory(memory_cap)
     conn.send(("ready", os.getpid(), sandboxed))
+    if stack_bytes:
+        threading.stack_size(stack_bytes)
+    answering = threading.Thread(
+        target=_answer_tasks, args=(conn, store, known, config, row_cap, chunk)
+    )
+    answering.start()
+    answering.join()
+
+
+def _answer_tasks(
+    conn: Connection, store: Any, known: set[str], config: ServiceConfig, row_cap: int, chunk: int
+) -> None:
     while True:
         try:
             task = conn.recv()
@@ -356,6 +376,7 @@ class WorkerPool:
                 self.config.row_cap,
                 self.config.chunk_size,
                 self.config.worker_memory_bytes,
+                self.config.worker_stack_bytes,
             ),
             name="pactgraph-query-worker",
             daemon=True,
