@@ -1,0 +1,148 @@
+"""Fuzzing over real HTTP: no input makes the service answer 5xx or an error without words.
+
+- schemathesis generates requests for every operation of the app's own OpenAPI description
+  (``app.openapi()``; the app does not publish it) and sends them to the live server.
+- hypothesis throws SPARQL-ish token soup at ``/sparql`` (GET and both POST forms) and
+  RDF-ish bytes at ``/validate`` under each input media type.
+
+Example counts are bounded (a few hundred requests in all) so the module runs in well under
+two minutes. The only 5xx accepted is 504 with its time-limit message: a generated query
+may legitimately be expensive, and stopping it is the defined answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pactgraph.api.app import create_app
+from pactgraph.api.validate_api import INPUT_FORMATS
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,  # the same examples on every run: a failure reproduces
+)
+TIME_LIMIT = "longer than this endpoint's"
+
+
+def _defined(response: httpx.Response | Any) -> None:
+    """The invariant: below 500 (or a time-limit 504), and every error says something."""
+    status = response.status_code
+    text = response.text
+    if status == 504:
+        assert TIME_LIMIT in text, text[:300]
+        return
+    assert status < 500, f"{status}: {text[:500]}"
+    if status >= 400 and status != 405 and response.request.method != "HEAD":
+        assert text.strip(), f"{status} without a message"
+
+
+@pytest.fixture(scope="module")
+def fuzz_url(mini_release, start_service) -> Iterator[str]:
+    with start_service(mini_release, timeout_s=2, max_concurrent=2, row_cap=1000) as url:
+        yield url
+
+
+# ------------------------------------------------------------------------ schemathesis
+
+
+@pytest.fixture(scope="module")
+def api_schema(mini_release) -> Any:
+    """The app's OpenAPI description, with /sparql's protocol parameters spelled out."""
+    description = create_app(mini_release).openapi()
+    parameters = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in ("query", "default-graph-uri", "named-graph-uri", "format")
+    ]
+    for method in ("get", "head"):
+        description["paths"]["/sparql"][method]["parameters"] = parameters
+    return schemathesis.openapi.from_dict(description)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_openapi_operations_never_fail(case, fuzz_url: str) -> None:
+    response = case.call(base_url=fuzz_url, timeout=60)
+    _defined(response)
+
+
+# ------------------------------------------------------------------------ SPARQL soup
+
+TOKENS = [
+    "SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "WHERE", "{", "}", "(", ")", "[", "]", ".", ";",
+    ",", "*", "/", "|", "^", "+", "?", "!", "=", "<", ">", "&&", "||", "?s", "?p", "?o", "?x",
+    "$y", "<urn:a>", "<http://127.0.0.1:1/>", "<file:///etc/passwd>", "rdf:type", "a",
+    '"lit"', "'x'", '"""long"""', "42", "-1.5e9", "true", "FILTER", "OPTIONAL", "UNION",
+    "MINUS", "GRAPH", "SERVICE", "SILENT", "FROM", "NAMED", "VALUES", "BIND", "AS", "LIMIT",
+    "OFFSET", "ORDER BY", "GROUP BY", "HAVING", "COUNT", "GROUP_CONCAT", "REGEX", "STR",
+    "EXISTS", "NOT", "PREFIX", "BASE", "LOAD", "INSERT", "DELETE", "DATA", "CLEAR", "#", "\n",
+    "\\u0053ERVICE", "\x00", "\ufeff", "é", "\U0001d518", "@en", "^^xsd:int", "_:b", "UNDEF",
+]  # fmt: skip
+soup = st.lists(st.sampled_from(TOKENS), min_size=0, max_size=40).map(" ".join)
+noisy = st.one_of(soup, st.text(max_size=300))
+
+
+@FUZZ
+@given(query=noisy, how=st.sampled_from(["get", "form", "direct"]))
+def test_sparql_token_soup(fuzz_url: str, query: str, how: str) -> None:
+    sparql = fuzz_url + "/sparql"
+    if how == "get":
+        response = httpx.get(sparql, params={"query": query}, timeout=60)
+    elif how == "form":
+        response = httpx.post(sparql, data={"query": query}, timeout=60)
+    else:
+        response = httpx.post(
+            sparql,
+            content=query.encode("utf-8", errors="surrogatepass"),
+            headers={"content-type": "application/sparql-query"},
+            timeout=60,
+        )
+    _defined(response)
+
+
+@FUZZ
+@given(body=st.binary(max_size=400), media=st.sampled_from(["application/sparql-query", "x/y"]))
+def test_sparql_random_bytes(fuzz_url: str, body: bytes, media: str) -> None:
+    response = httpx.post(
+        fuzz_url + "/sparql", content=body, headers={"content-type": media}, timeout=60
+    )
+    _defined(response)
+
+
+# ------------------------------------------------------------------------ RDF soup
+
+RDF_TOKENS = [
+    "@prefix", "ex:", "<urn:a>", "<urn:b>", "<http://127.0.0.1:1/ctx>", ".", ";", ",", "[",
+    "]", "(", ")", "a", '"x"', '"x"@en', '"1"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    "_:b", "true", "42", "{", "}", '"@context"', '"@id"', '"@graph"', ":", '"urn:p"',
+    "<!DOCTYPE", "<!ENTITY", "&x;", "\n", "\x00", "\\u0000", "é",
+]  # fmt: skip
+rdf_soup = st.lists(st.sampled_from(RDF_TOKENS), max_size=40).map(" ".join).map(str.encode)
+
+
+@FUZZ
+@given(
+    body=st.one_of(rdf_soup, st.binary(max_size=400)),
+    media=st.sampled_from([*INPUT_FORMATS, "application/rdf+xml", "text/plain"]),
+)
+def test_validate_rdf_soup(fuzz_url: str, body: bytes, media: str) -> None:
+    response = httpx.post(
+        fuzz_url + "/validate", content=body, headers={"content-type": media}, timeout=60
+    )
+    _defined(response)
