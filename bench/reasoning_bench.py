@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synthetic import SIZES, write_root  # noqa: E402
 
-from pactgraph.build import build  # noqa: E402
+from pactgraph.build import ReleaseError, build  # noqa: E402
 from pactgraph.dataset import load_dataset  # noqa: E402
 from pactgraph.inference import infer  # noqa: E402
 from pactgraph.quality import run_checks  # noqa: E402
@@ -57,6 +57,7 @@ class Row:
     quality: float
     findings: int
     build: float | None
+    refused_by: str | None = None
 
 
 def best_of(repeat: int, work: Callable[[], T]) -> tuple[float, T]:
@@ -76,10 +77,15 @@ def measure(name: str, settings: Settings, repeat: int, with_build: bool) -> Row
     reason_time, report = best_of(repeat, lambda: reason(dataset))
     inference_time, inferred = best_of(repeat, lambda: infer(dataset))
     quality_time, findings = best_of(repeat, lambda: run_checks(dataset, settings=settings))
-    build_time = None
+    build_time, refused_by = None, None
     if with_build:
         with tempfile.TemporaryDirectory() as out:
-            build_time, _release = best_of(1, lambda: build(Path(out) / "dist", settings))
+            started = time.perf_counter()
+            try:
+                build(Path(out) / "dist", settings)
+            except ReleaseError as error:  # a refused build is a figure too: say which gate
+                refused_by = error.gate
+            build_time = time.perf_counter() - started
     row = Row(
         name,
         triples,
@@ -91,6 +97,7 @@ def measure(name: str, settings: Settings, repeat: int, with_build: bool) -> Row
         quality_time,
         len(findings),
         build_time,
+        refused_by,
     )
     print(row, flush=True)
     return row
@@ -123,6 +130,8 @@ def render(rows: list[Row], command: str) -> str:
     ]
     for r in rows:
         build_cell = f"{r.build:.1f} s" if r.build is not None else "not run"
+        if r.refused_by:
+            build_cell += f" (refused by gate {r.refused_by})"
         lines.append(
             f"| {r.name} | {r.triples:,} | {r.load:.1f} s | {r.reason:.1f} s | "
             f"{'yes' if r.consistent else 'NO'} | {r.inferred:,} | {r.inference:.1f} s | "
