@@ -153,3 +153,16 @@ def test_a_half_written_release_folder_is_never_offered(mini_release, tmp_path, 
         assert ".build-" not in listing.text
         for path in (f"/dumps/{half.name}/", f"/dumps/{half.name}/pactgraph.nt"):
             assert httpx.get(url + path, timeout=30).status_code == 404
+
+
+def test_pactgraph_serve_refuses_a_corrupted_release(mini_release, tmp_path, cli_runner):
+    from pactgraph.cli import main
+
+    out = tmp_path / "dist"
+    shutil.copytree(mini_release.path.parent, out, symlinks=True)
+    current = latest_release(out)
+    assert current is not None
+    (current.path / "void.ttl").write_text("tampered\n", encoding="utf-8")
+    result = cli_runner.invoke(main, ["serve", "--dist", str(out), "--port", "1"])
+    assert result.exit_code == 1
+    assert "void.ttl" in result.stderr and "will not be served" in result.stderr

@@ -66,6 +66,14 @@ _DEFAULTS = ServiceConfig()
     type=click.IntRange(min=1),
 )
 @click.option(
+    "--worker-memory",
+    "worker_memory_bytes",
+    default=_DEFAULTS.worker_memory_bytes,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bytes of address space per query worker; a query needing more fails alone (0: no cap).",
+)
+@click.option(
     "--allow-service",
     "service_allow_list",
     multiple=True,
@@ -112,4 +120,10 @@ def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
         f"on http://{host}:{port}/sparql",
         err=True,
     )
-    uvicorn.run(create_app(release, config), host=host, port=port, access_log=False)
+    from pactgraph.release import ReleaseCorrupt
+
+    try:
+        app = create_app(release, config)
+    except ReleaseCorrupt as error:  # a damaged release is refused, with what is wrong
+        raise click.ClickException(str(error)) from None
+    uvicorn.run(app, host=host, port=port, access_log=False)
