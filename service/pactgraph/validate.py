@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pyshacl import validate
 from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
 from pactgraph.settings import GRAPH_IRI_BASE, SETTINGS, Settings
+from pactgraph.shacl_engines import run_shacl
 
 SHAPES = Namespace("https://w3id.org/pactgraph/shapes#")
 
@@ -283,14 +283,8 @@ def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationRepo
     # A copy: pySHACL adds a few RDFS axioms to the shapes graph it is given, and the cached
     # graph may be shared by concurrent calls (the service validates in a thread pool).
     shapes = load_shapes(settings)
-    conforms, results, _ = validate(
-        _with_ontology(data, settings),
-        shacl_graph=shapes,
-        inference="none",
-        advanced=False,
-        allow_warnings=False,
-        inplace=True,  # the graph is our own copy: no need for pySHACL to clone it again
-    )
+    # pySHACL, or rudof for large inputs (same shapes, same results graph): shacl_engines.
+    conforms, results = run_shacl(_with_ontology(data, settings), shapes)
     return ValidationReport(
         conforms=bool(conforms),
         violations=_violations(results, shapes, _graphs_describing(data)),
