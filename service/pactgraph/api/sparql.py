@@ -231,6 +231,8 @@ def choose_formats(accept: str | None, format_values: list[str]) -> tuple[str | 
         chosen = negotiate(accept, "results")[0], negotiate(accept, "graph")[0]
         wanted = f"Accept: {accept}"
     if chosen == (None, None):
+        if len(wanted) > 200:  # echo enough to recognise, not a 60 KB header back
+            wanted = wanted[:200] + "…"
         raise ProtocolError(406, f"Cannot produce {wanted}. {offered_types()}")
     return chosen
 
