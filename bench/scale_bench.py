@@ -86,7 +86,8 @@ def stage_child(root: Path, dist: Path, profile: str | None) -> None:
 
     def load() -> int:
         state["dataset"] = load_dataset(settings=settings)
-        return len(state["dataset"])  # type: ignore[arg-type]
+        state["triples"] = len(state["dataset"])  # type: ignore[arg-type]
+        return state["triples"]  # type: ignore[return-value]
 
     def dump() -> int:
         release = publish(release_content(state["dataset"], settings), dist)  # type: ignore[arg-type]
@@ -115,6 +116,10 @@ def stage_child(root: Path, dist: Path, profile: str | None) -> None:
         result = work[name]()
         seconds = time.perf_counter() - started
         line = {"stage": name, "seconds": seconds, "peak_mb": _peak_mb(), "result": result}
+        if name == "validate":  # which SHACL engine the size called for
+            from pactgraph.shacl_engines import engine_for
+
+            line["engine"] = engine_for(int(state["triples"]))  # type: ignore[arg-type]
         print(json.dumps(line), flush=True)
 
 
@@ -313,7 +318,11 @@ def render(
         over = any(line.get("over_budget") for line in lines)
         out.append(
             f"| {size} | {sizes[size]:,} | "
-            + " | ".join(_cell(by_stage.get(s), "seconds") for s in STAGES)
+            + " | ".join(
+                _cell(by_stage.get(s), "seconds")
+                + (f" ({by_stage[s]['engine']})" if "engine" in by_stage.get(s, {}) else "")
+                for s in STAGES
+            )
             + f" | {'> ' if over else ''}{total:,.1f} | {peak:,.0f} |"
         )
     out += ["", "## Serving at fixed bounded load", ""]
