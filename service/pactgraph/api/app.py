@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from pactgraph import __version__
-from pactgraph.api import dumps, linked_data, sparql, ui, validate_api
+from pactgraph.api import dumps, linked_data, openapi, sparql, ui, validate_api
 from pactgraph.api.config import ServiceConfig
 from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
@@ -110,7 +110,9 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        # The machine-readable description of every route (GET only; no docs UI, which would
+        # load scripts from a CDN). pactgraph.api.openapi keeps it true to what is answered.
+        openapi_url="/openapi.json",
     )
     app.state.release = release
     app.state.dist = release.path.parent
@@ -151,4 +153,5 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
     app.include_router(ui.router)
     app.include_router(linked_data.router)
     app.include_router(validate_api.router)
+    openapi.install(app)
     return app

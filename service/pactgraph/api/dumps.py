@@ -42,6 +42,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from pactgraph.api import openapi
 from pactgraph.api.ui import prefers_html, render_page
 from pactgraph.formats import GRAPH_FORMATS
 from pactgraph.release import LATEST, latest_release
@@ -70,6 +71,27 @@ FALLBACK_MEDIA_TYPE = "application/octet-stream"
 # a 304 by ETag). ``latest`` redirects are always revalidated.
 VERSIONED_CACHE_CONTROL = "public, max-age=86400"
 LATEST_CACHE_CONTROL = "no-cache"
+
+# What the OpenAPI description says (pactgraph.api.openapi): listings are JSON or HTML.
+LISTING_SCHEMA = {"type": "object", "properties": {"latest": {"type": ["string", "null"]}}}
+LISTING = openapi.response(
+    "The listing: JSON, or HTML for browsers.", [openapi.JSON, openapi.HTML], LISTING_SCHEMA
+)
+NOT_FOUND = openapi.json_errors({404: "No such release or file."})
+LATEST_REDIRECT = {302: openapi.response(f"latest: the served release. {openapi.REDIRECT}")}
+INDEX_RESPONSES: openapi.Responses = {200: LISTING}
+VERSION_RESPONSES: openapi.Responses = {200: LISTING, **LATEST_REDIRECT, **NOT_FOUND}
+FILE_RESPONSES: openapi.Responses = {
+    200: openapi.response("The file's bytes.", [*MEDIA_TYPES.values(), FALLBACK_MEDIA_TYPE]),
+    206: openapi.response(
+        "The requested byte ranges (Range).",
+        [*MEDIA_TYPES.values(), FALLBACK_MEDIA_TYPE, "multipart/byteranges"],
+    ),
+    **LATEST_REDIRECT,
+    **openapi.NOT_MODIFIED,
+    **NOT_FOUND,
+    **openapi.text_errors({400: "Malformed Range header.", 416: "The Range cannot be satisfied."}),
+}
 
 
 @dataclass(frozen=True)
@@ -250,7 +272,13 @@ def _listing(request: Request, data: dict[str, Any], title: str) -> Response:
     return response
 
 
-@router.api_route("/dumps/", methods=["GET", "HEAD"], name="dumps_index")
+@router.api_route(
+    "/dumps/",
+    methods=["GET", "HEAD"],
+    name="dumps_index",
+    response_class=Response,
+    responses=INDEX_RESPONSES,
+)
 async def dumps_index(request: Request) -> Response:
     """All releases with their files; ``latest`` names the served one."""
     found = [
@@ -267,7 +295,13 @@ async def dumps_index(request: Request) -> Response:
     return _listing(request, data, "pactgraph dumps")
 
 
-@router.api_route("/dumps/{version}/", methods=["GET", "HEAD"], name="dumps_version")
+@router.api_route(
+    "/dumps/{version}/",
+    methods=["GET", "HEAD"],
+    name="dumps_version",
+    response_class=Response,
+    responses=VERSION_RESPONSES,
+)
 async def dumps_version(request: Request, version: str) -> Response:
     """One release's files: name, size, sha256, media type and URL of each."""
     if version == LATEST:
@@ -297,7 +331,13 @@ def is_fresh(request: Request, f: DumpFile) -> bool:
     return False
 
 
-@router.api_route("/dumps/{version}/{name}", methods=["GET", "HEAD"], name="dump_file")
+@router.api_route(
+    "/dumps/{version}/{name}",
+    methods=["GET", "HEAD"],
+    name="dump_file",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
 async def dump_file(request: Request, version: str, name: str) -> Response:
     """A release file with a SHA-256 ETag, conditional GET and byte ranges."""
     if version == LATEST:

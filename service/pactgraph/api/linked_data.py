@@ -36,6 +36,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from pactgraph.api import openapi
 from pactgraph.api.pages import (
     CONTEXT_FILE,
     LinkedData,
@@ -401,21 +402,37 @@ def _document(
 # ------------------------------------------------------------------------ routes
 
 GET_HEAD = ["GET", "HEAD"]
+# Every negotiated resource answers the same way (pactgraph.api.openapi); ?format= overrides
+# Accept with a representation name or media type.
+NEGOTIATED = {
+    "methods": GET_HEAD,
+    "response_class": Response,
+    "responses": openapi.linked_data_responses(f.media_type for f in RDF_REPRESENTATIONS.values()),
+    "openapi_extra": {
+        "parameters": openapi.query_parameters(
+            {"format": f"One of {', '.join(REPRESENTATIONS)} or a media type; overrides Accept."}
+        )
+    },
+}
+CONTEXT_RESPONSES: openapi.Responses = {
+    200: openapi.response("The JSON-LD context.", [JSONLD_MEDIA_TYPE], {"type": "object"}),
+    **openapi.NOT_MODIFIED,
+}
 
 
-@router.api_route("/id/{kind}/{slug}", methods=GET_HEAD, name="ld_entity")
+@router.api_route("/id/{kind}/{slug}", name="ld_entity", **NEGOTIATED)
 def entity(request: Request, kind: str, slug: str) -> Response:
     """An instance IRI ``…/id/{kind}/{slug}``."""
     return _entity(request, f"{BASE_IRI}id/{kind}/{slug}")
 
 
-@router.api_route("/vocab/{scheme}/{concept}", methods=GET_HEAD, name="ld_concept")
+@router.api_route("/vocab/{scheme}/{concept}", name="ld_concept", **NEGOTIATED)
 def concept(request: Request, scheme: str, concept: str) -> Response:
     """A SKOS concept ``…/vocab/{scheme}/{concept}``."""
     return _entity(request, f"{BASE_IRI}vocab/{scheme}/{concept}")
 
 
-@router.api_route("/vocab/{scheme}", methods=GET_HEAD, name="ld_scheme")
+@router.api_route("/vocab/{scheme}", name="ld_scheme", **NEGOTIATED)
 def scheme(request: Request, scheme: str) -> Response:
     """A concept scheme: its whole file as RDF; its documentation page as HTML."""
     iri = f"{BASE_IRI}vocab/{scheme}"
@@ -423,7 +440,7 @@ def scheme(request: Request, scheme: str) -> Response:
     return _document(request, iri, triples, scheme, generated_page=vocab_doc(scheme))
 
 
-@router.api_route("/ontology", methods=GET_HEAD, name="ld_ontology")
+@router.api_route("/ontology", name="ld_ontology", **NEGOTIATED)
 def ontology(request: Request) -> Response:
     """The ontology document (its terms are ``/ontology#Term``, answered here)."""
     triples = _data(request).graph(f"{GRAPH_IRI_BASE}ontology/pactgraph")
@@ -445,7 +462,7 @@ def _versioned_ontology_graph(data: LinkedData, iri: str) -> list[ox.Triple]:
     return []
 
 
-@router.api_route("/ontology/{name:path}", methods=GET_HEAD, name="ld_ontology_part")
+@router.api_route("/ontology/{name:path}", name="ld_ontology_part", **NEGOTIATED)
 def ontology_part(request: Request, name: str) -> Response:
     """Another ontology file (``/ontology/alignments``) or a version IRI
     (``/ontology/0.1.0``); HTML: the same documentation."""
@@ -455,7 +472,7 @@ def ontology_part(request: Request, name: str) -> Response:
     return _document(request, iri, triples, name, generated_page=ONTOLOGY_DOC)
 
 
-@router.api_route("/graph/{name:path}", methods=GET_HEAD, name="ld_graph")
+@router.api_route("/graph/{name:path}", name="ld_graph", **NEGOTIATED)
 def named_graph(request: Request, name: str) -> Response:
     """A named graph of the dataset (one data file), e.g. ``/graph/instruments/mous``."""
     iri = f"{GRAPH_IRI_BASE}{name}"
@@ -471,7 +488,7 @@ def _shapes_triples(shapes_dir: Path) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(turtle, format=ox.RdfFormat.N_TRIPLES)]
 
 
-@router.api_route("/shapes", methods=GET_HEAD, name="ld_shapes")
+@router.api_route("/shapes", name="ld_shapes", **NEGOTIATED)
 def shapes(request: Request) -> Response:
     """The SHACL shapes that ``/validate`` and every release check data against."""
     return _document(
@@ -483,7 +500,7 @@ def shapes(request: Request) -> Response:
     )
 
 
-@router.api_route(VOID_PATH, methods=GET_HEAD, name="ld_void")
+@router.api_route(VOID_PATH, name="ld_void", **NEGOTIATED)
 def void(request: Request) -> Response:
     """The release's VoID and DCAT description, computed when it was built."""
     path = _release_file(request, VOID_FILE)
@@ -497,7 +514,13 @@ def void(request: Request) -> Response:
     )
 
 
-@router.api_route("/context.jsonld", methods=GET_HEAD, name="ld_context")
+@router.api_route(
+    "/context.jsonld",
+    methods=GET_HEAD,
+    name="ld_context",
+    response_class=Response,
+    responses=CONTEXT_RESPONSES,
+)
 def context(request: Request) -> Response:
     """The JSON-LD context of our namespaces."""
     body = CONTEXT_FILE.read_bytes()

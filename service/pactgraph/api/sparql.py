@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from pactgraph.api import openapi
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.guard import unknown_graph_message
 from pactgraph.api.workers import PoolBusy, QueryTask, Reply
@@ -432,7 +433,18 @@ async def _answer(request: Request) -> Response:
     return StreamingResponse(answer.stream, answer.status, headers, media_type=answer.content_type)
 
 
-@router.api_route("/sparql", methods=["GET", "POST", "HEAD"], name="sparql")
+# One route per method: GET/HEAD take URL parameters, POST a body (see pactgraph.api.openapi).
+SPARQL_ROUTE = {
+    "response_class": Response,
+    "responses": openapi.sparql_responses(),
+    "name": "sparql",
+}
+
+
+@router.api_route(
+    "/sparql", methods=["GET", "HEAD"], openapi_extra=openapi.sparql_get(), **SPARQL_ROUTE
+)
+@router.post("/sparql", openapi_extra=openapi.sparql_post(FORM, SPARQL_QUERY), **SPARQL_ROUTE)
 async def sparql_endpoint(request: Request) -> Response:
     """SPARQL 1.1 Protocol query operation; the service description when there is no query."""
     try:

@@ -35,6 +35,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from pactgraph.api import openapi
 from pactgraph.settings import SETTINGS
 
 router = APIRouter()
@@ -59,6 +60,15 @@ STATIC_FILES: dict[str, tuple[Path, str]] = {
 # build is linked as ``...?v=<yasgui version>``, so a browser may keep it for a day.
 ASSET_CACHE_CONTROL = "no-cache"
 VENDOR_CACHE_CONTROL = "public, max-age=86400"
+
+
+def _file_responses(table: dict[str, tuple[Path, str]]) -> dict[int | str, dict[str, Any]]:
+    """What a file route answers, for the OpenAPI description (pactgraph.api.openapi)."""
+    return {
+        200: openapi.response("The file.", [media_type for _, media_type in table.values()]),
+        **openapi.json_errors({404: "No such file (or not installed)."}),
+    }
+
 
 MODEL_PICTURE = "docs/model.svg"
 
@@ -225,7 +235,11 @@ async def index(request: Request) -> Response:
     return render_index(request)
 
 
-@router.get("/ui/examples.json", name="ui_examples")
+@router.get(
+    "/ui/examples.json",
+    name="ui_examples",
+    responses={200: {"content": {"application/json": {"schema": {"type": "array"}}}}},
+)
 async def examples() -> JSONResponse:
     """The example queries as JSON (what the page's script loads)."""
     return JSONResponse(
@@ -242,19 +256,34 @@ def _serve(table: dict[str, tuple[Path, str]], name: str, cache_control: str) ->
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache_control})
 
 
-@router.get("/ui/vendor/{name}", name="ui_vendor")
+@router.get(
+    "/ui/vendor/{name}",
+    name="ui_vendor",
+    response_class=Response,
+    responses=_file_responses(VENDOR_FILES),
+)
 async def vendor(name: str) -> Response:
     """YASGUI's installed build files (404 until ``npm ci`` has run)."""
     return _serve(VENDOR_FILES, name, VENDOR_CACHE_CONTROL)
 
 
-@router.get("/ui/static/{name}", name="ui_static")
+@router.get(
+    "/ui/static/{name}",
+    name="ui_static",
+    response_class=Response,
+    responses=_file_responses(STATIC_FILES),
+)
 async def static(name: str) -> Response:
     """Our own page script and style."""
     return _serve(STATIC_FILES, name, ASSET_CACHE_CONTROL)
 
 
-@router.get("/model.svg", name="model_picture")
+@router.get(
+    "/model.svg",
+    name="model_picture",
+    response_class=Response,
+    responses=_file_responses({"model.svg": (Path(MODEL_PICTURE), "image/svg+xml")}),
+)
 async def model_svg() -> Response:
     """The model picture from ``docs/model.svg`` (404 when the data root has none)."""
     path = model_picture()

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from pactgraph.api import openapi
 from pactgraph.api.pages import prefixes, render
 from pactgraph.api.sparql import ProtocolError, parse_accept, quality, read_body
 from pactgraph.validate import ValidationReport, compact, validate_graph
@@ -166,7 +167,39 @@ def to_rdflib(quads: ox.Dataset):  # -> rdflib.Graph (imported lazily)
     return graph
 
 
-@router.post("/validate", name="validate")
+# The OpenAPI description (pactgraph.api.openapi): the RDF body, the report formats, errors.
+VALIDATE_RESPONSES: openapi.Responses = {
+    200: openapi.response(
+        "The SHACL report (X-SHACL-Conforms says whether the data conforms).",
+        [f.media_type for f in REPORT_FORMATS.values()],
+    ),
+    **openapi.json_errors(
+        {
+            400: "The body does not parse (the parser's message, with line and column).",
+            406: "Neither Accept nor ?format= names a report format offered.",
+            413: "The body is over the endpoint's limit.",
+            415: "Content-Type is not Turtle, N-Triples or JSON-LD (RDF/XML is refused).",
+        }
+    ),
+}
+VALIDATE_REQUEST = {
+    "parameters": openapi.query_parameters(
+        {"format": f"Report format, one of {', '.join(REPORT_FORMATS)}; overrides Accept."}
+    ),
+    "requestBody": {
+        "required": True,
+        "content": openapi.content(INPUT_FORMATS, {"type": "string"}),
+    },
+}
+
+
+@router.post(
+    "/validate",
+    name="validate",
+    response_class=Response,
+    responses=VALIDATE_RESPONSES,
+    openapi_extra=VALIDATE_REQUEST,
+)
 async def validate_endpoint(request: Request) -> Response:
     """Validate the posted RDF against the shapes; the report in the negotiated format."""
     name = choose_report_format(request.headers.get("accept"), request.query_params.get("format"))
