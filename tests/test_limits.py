@@ -255,3 +255,18 @@ def test_a_worker_killed_under_load_costs_at_most_its_own_requests(pool_of_two: 
     assert victim not in worker_pids(pool_of_two)
     assert ask(pool_of_two).status_code == 200
     assert json.loads(ask(pool_of_two).text)["boolean"] is True
+
+
+def test_a_killed_worker_is_reported_as_killed_not_out_of_memory(single: str) -> None:
+    """Regression: the message used to guess "(out of memory?)" whatever ended the worker."""
+    endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    [victim] = worker_pids(single)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(httpx.get, single + "/sparql", params={"query": endless}, timeout=120)
+        wait_for(single, lambda h: h["busy"] >= 1)
+        os.kill(victim, signal.SIGKILL)
+        response = pending.result()
+    assert response.status_code == 500
+    assert "stopped unexpectedly" in response.text and "SIGKILL" in response.text
+    assert "memory" not in response.text
+    wait_for(single, lambda h: h["workers"] == 1 and h["busy"] == 0)

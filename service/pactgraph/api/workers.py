@@ -54,6 +54,36 @@ TEXT = "text/plain; charset=utf-8"
 _SYNTAX_POSITION = re.compile(r"^error at (\d+):(\d+): ?", re.DOTALL)
 # How long a freshly spawned worker may take to import pyoxigraph and open the store.
 _START_TIMEOUT_S = 120.0
+# What an allocation refused at the address-space cap writes to stderr before it aborts
+# the process: Rust's allocation-error handler (pyoxigraph) and Python's own.
+_OUT_OF_MEMORY_MARKS: tuple[bytes, ...] = (b"memory allocation of", b"MemoryError")
+_STDERR_TAIL_BYTES = 4096
+
+
+def death_message(exitcode: int | None, stderr_tail: bytes, memory_cap: int) -> str:
+    """Why a worker stopped, saying only what is known: the memory cap only when it was hit.
+
+    >>> death_message(-9, b"", 2 * 1024**3)
+    'The query worker stopped unexpectedly: it was ended by signal SIGKILL.'
+    >>> death_message(-6, b"memory allocation of 64 bytes failed\\n", 1024**3)
+    'The query worker stopped unexpectedly: it reached its memory cap of 1024 MiB.'
+    >>> death_message(3, b"", 0)
+    'The query worker stopped unexpectedly: it exited with status 3.'
+    """
+    prefix = "The query worker stopped unexpectedly: "
+    if any(mark in stderr_tail for mark in _OUT_OF_MEMORY_MARKS):
+        if memory_cap > 0:
+            return prefix + f"it reached its memory cap of {memory_cap // 1024**2} MiB."
+        return prefix + "it ran out of memory."
+    if exitcode is None:
+        return prefix + "it closed its pipe and had not exited yet."
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = str(-exitcode)
+        return prefix + f"it was ended by signal {name}."
+    return prefix + f"it exited with status {exitcode}."
 
 
 @dataclass(frozen=True)
@@ -275,6 +305,7 @@ def worker_main(
     chunk: int,
     memory_cap: int = 0,
     stack_bytes: int = 0,
+    stderr: Connection | None = None,
 ) -> None:
     """The loop of one worker process: open the store once, then answer tasks until EOF.
 
@@ -284,6 +315,9 @@ def worker_main(
     see :attr:`ServiceConfig.worker_stack_bytes`).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if stderr is not None:  # the parent reads it, to tell why this process died if it does
+        os.dup2(stderr.fileno(), 2)
+        stderr.close()
     config = ServiceConfig(service_allow_list=allow_list)
     store = Store.read_only(store_path)
     known = {g.value for g in store.named_graphs() if isinstance(g, NamedNode)}
@@ -328,10 +362,36 @@ def _answer_tasks(
 # ---------------------------------------------------------------------------- parent side
 
 
+class _StderrTail:
+    """Copies a worker's stderr to ours and keeps its last bytes (why it died, if it says)."""
+
+    def __init__(self, reader: Connection) -> None:
+        self.tail = b""
+        self._reader = reader
+        self._thread = threading.Thread(target=self._copy, name="pactgraph-worker-stderr")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _copy(self) -> None:
+        fd = self._reader.fileno()
+        with contextlib.suppress(OSError):
+            while data := os.read(fd, 65536):
+                with contextlib.suppress(OSError):
+                    os.write(2, data)
+                self.tail = (self.tail + data)[-_STDERR_TAIL_BYTES:]
+        self._reader.close()
+
+    def finished(self, timeout: float) -> bytes:
+        """The tail once the worker's stderr has closed (or ``timeout`` has passed)."""
+        self._thread.join(timeout)
+        return self.tail
+
+
 @dataclass
 class _Worker:
     process: Any
     conn: Connection
+    stderr: _StderrTail | None = None
 
 
 @dataclass
@@ -367,6 +427,7 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
+        err_reader, err_writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=worker_main,
             args=(
@@ -377,18 +438,21 @@ class WorkerPool:
                 self.config.chunk_size,
                 self.config.worker_memory_bytes,
                 self.config.worker_stack_bytes,
+                err_writer,
             ),
             name="pactgraph-query-worker",
             daemon=True,
         )
         process.start()
         child.close()
+        err_writer.close()  # the child holds its own copy: EOF here means it has exited
+        stderr = _StderrTail(err_reader)
         if not parent.poll(_START_TIMEOUT_S):
             process.kill()
             raise RuntimeError("a query worker did not start in time")
         _, _, sandboxed = parent.recv()  # ("ready", pid, sandboxed)
         self.sandboxed = sandboxed
-        worker = _Worker(process, parent)
+        worker = _Worker(process, parent, stderr)
         self._workers[process.pid] = worker
         return worker
 
@@ -420,6 +484,12 @@ class WorkerPool:
         with contextlib.suppress(Exception):
             worker.process.kill()
             worker.conn.close()
+
+    def _why_dead(self, worker: _Worker) -> str:
+        """Wait briefly for a worker whose pipe closed to exit; say why it did."""
+        worker.process.join(5)
+        tail = worker.stderr.finished(5) if worker.stderr is not None else b""
+        return death_message(worker.process.exitcode, tail, self.config.worker_memory_bytes)
 
     def _reap_and_spawn(self, dead: _Worker) -> _Worker:
         dead.process.join(5)
@@ -491,8 +561,10 @@ class WorkerPool:
             worker.conn.send(task)
             head = await self._read_head(worker, self.config.timeout_s)
         except (EOFError, OSError, BrokenPipeError):
+            loop = asyncio.get_running_loop()
+            message = await loop.run_in_executor(self._threads, self._why_dead, worker)
             self._replace(worker)
-            return _error_answer(500, "The query worker stopped unexpectedly (out of memory?).")
+            return _error_answer(500, message)
         except BaseException:  # cancelled while waiting: the worker's state is unknown
             self._replace(worker)
             raise
