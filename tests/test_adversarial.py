@@ -627,27 +627,9 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
 # ------------------------------------------------------------------------------ fixtures
 
 
-class ProbeListener(Listener):
-    """The safety suite's listener, forgetting each probe's address once it is seen.
-
-    With a hundred probes an ephemeral port comes round again; a remembered address would
-    let a later probe "arrive" before it was accepted and miscount by one.
-    """
-
-    def foreign_connections(self) -> int:
-        self.probes += 1
-        with socket.create_connection(self.server_address, timeout=5) as probe:
-            me = probe.getsockname()
-            with self._seen:
-                ok = self._seen.wait_for(lambda: me in self._peers, SETTLE_TIMEOUT_S)
-                self._peers.discard(me)
-        assert ok, "the listener did not see the probe connection"
-        return self.connections - self.probes
-
-
 @pytest.fixture(scope="module")
 def listener() -> Iterator[Listener]:
-    server = ProbeListener()
+    server = Listener()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server

@@ -52,7 +52,9 @@ class Listener(ThreadingHTTPServer):
         self.connections = 0
         self.paths: list[str] = []
         self.probes = 0
-        self._peers: set[tuple[str, int]] = set()
+        # Client addresses in accept order. A list, not a set: ephemeral ports come round
+        # again, so a probe must look only at what was accepted after it connected.
+        self._accepted: list[tuple[str, int]] = []
         self._seen = threading.Condition()
 
     @property
@@ -62,17 +64,19 @@ class Listener(ThreadingHTTPServer):
     def process_request(self, request, client_address):  # accept order, main thread
         with self._seen:
             self.connections += 1
-            self._peers.add(client_address)
+            self._accepted.append(client_address)
             self._seen.notify_all()
         super().process_request(request, client_address)
 
     def foreign_connections(self) -> int:
         """Connections other than this method's own probes, once all earlier ones arrived."""
         self.probes += 1
+        with self._seen:
+            start = len(self._accepted)
         with socket.create_connection(self.server_address, timeout=5) as probe:
             me = probe.getsockname()
             with self._seen:
-                ok = self._seen.wait_for(lambda: me in self._peers, SETTLE_TIMEOUT_S)
+                ok = self._seen.wait_for(lambda: me in self._accepted[start:], SETTLE_TIMEOUT_S)
         assert ok, "the listener did not see the probe connection"
         return self.connections - self.probes
 
@@ -376,3 +380,47 @@ def test_workers_report_the_sandbox(http):
     assert http.get("/healthz").json()["network_sandbox"] is (
         platform.system() == "Linux" and platform.machine() in ARCHITECTURES
     )
+
+
+def test_listener_counts_right_when_a_probe_reuses_a_port(monkeypatch) -> None:
+    """Regression: a probe from the port of an earlier connection was taken as seen at once.
+
+    The listener used to remember every client address, so a probe whose ephemeral port had
+    been used before "arrived" before it was accepted and the count came out one short. Here
+    the listener accepts the probe only once the probe has looked and not found itself, so
+    the old behaviour fails every time rather than when a race goes its way.
+    """
+    server = Listener()
+    first = threading.Thread(target=server.handle_request, daemon=True)
+    first.start()
+    with socket.create_connection(server.server_address, timeout=5) as foreign:
+        port = foreign.getsockname()[1]
+        foreign.sendall(b"GET /foreign HTTP/1.0\r\n\r\n")
+        while foreign.recv(65536):  # the listener answers and closes first: the port is free
+            pass
+    first.join(SETTLE_TIMEOUT_S)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    wait_for = server._seen.wait_for
+
+    def accept_once_looked(predicate, timeout=None):
+        def seen() -> bool:
+            found = predicate()
+            if not found and not serving.is_alive():
+                serving.start()
+            return found
+
+        return wait_for(seen, timeout)
+
+    connect = socket.create_connection
+    monkeypatch.setattr(server._seen, "wait_for", accept_once_looked)
+    monkeypatch.setattr(
+        socket,
+        "create_connection",
+        lambda address, timeout: connect(address, timeout, ("127.0.0.1", port)),
+    )
+    try:
+        assert server.foreign_connections() == 1
+    finally:
+        if serving.is_alive():
+            server.shutdown()
+        server.server_close()
