@@ -11,6 +11,7 @@ response-schema conformance against the live server).
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -192,11 +193,16 @@ def sparql_post(form: str, direct: str) -> dict[str, Any]:
     }
 
 
+FASTAPI_VALIDATION_ERROR = "HTTPValidationError"
+
+
 def install(app: Any) -> None:
-    """Serve ``app``'s description with one ``operationId`` per operation.
+    """Serve ``app``'s description with one ``operationId`` per operation and no 422 lie.
 
     FastAPI names a multi-method route (``GET`` and ``HEAD``) once, so its operations would
-    share an id, which OpenAPI forbids; here each id gets its method appended.
+    share an id, which OpenAPI forbids; here each id gets its method appended. FastAPI also
+    adds a JSON 422 "validation error" to every route with path parameters; ours are plain
+    strings that cannot fail validation, so that answer never happens and is taken out.
     """
     generate = app.openapi
 
@@ -209,6 +215,16 @@ def install(app: Any) -> None:
                 for method, operation in operations.items():
                     stem = operation["operationId"].rsplit("_", 1)[0]
                     operation["operationId"] = f"{stem}_{method}"
+                    if FASTAPI_VALIDATION_ERROR in json.dumps(operation["responses"].get("422")):
+                        del operation["responses"]["422"]
+            schemas = description.get("components", {}).get("schemas", {})
+            if FASTAPI_VALIDATION_ERROR not in json.dumps(description["paths"]):
+                for name in (FASTAPI_VALIDATION_ERROR, "ValidationError"):
+                    schemas.pop(name, None)
+            if "components" in description and not schemas:
+                description["components"].pop("schemas", None)
+                if not description["components"]:
+                    del description["components"]
             app.openapi_schema = description
         return app.openapi_schema
 
