@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from pactgraph import __version__
 from pactgraph.api import dumps, linked_data, openapi, sparql, ui, validate_api
+from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
 from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
@@ -121,6 +122,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
     app.state.graph_sizes = sizes
     app.state.known_graphs = set(sizes)
     app.state.description_cache = {}
+    app.state.result_cache = ResultCache(config.result_cache_bytes)
 
     # Read-only endpoints: any origin may read, and no credentials are ever honoured (an
     # echoed Origin with credentials is what lets other sites act as the user).
@@ -145,6 +147,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
                 "busy": pool.busy,
                 "worker_restarts": pool.restarts,
                 "network_sandbox": pool.sandboxed,
+                "result_cache": app.state.result_cache.stats(),
             }
         )
 

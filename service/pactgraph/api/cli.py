@@ -74,6 +74,14 @@ _DEFAULTS = ServiceConfig()
     help="Bytes of address space per query worker; a query needing more fails alone (0: no cap).",
 )
 @click.option(
+    "--result-cache",
+    "result_cache_bytes",
+    default=_DEFAULTS.result_cache_bytes,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bytes of query answers kept in memory for repeated queries (0: no cache).",
+)
+@click.option(
     "--allow-service",
     "service_allow_list",
     multiple=True,

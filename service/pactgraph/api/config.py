@@ -60,6 +60,12 @@ class ServiceConfig:
     # A remote SPARQL 1.1 query endpoint answering the queries instead of the embedded store
     # (pactgraph.backends.RemoteBackend); None: the release's own store.
     backend: str | None = None
+    # Bytes of finished SPARQL answers kept in memory (LRU). A release never changes, so a
+    # cached answer is exactly what the query would give again; 0 turns the cache off.
+    result_cache_bytes: int = 64 * 1024**2
+    # Cache-Control max-age on GET query answers (releases are immutable; a new one is served
+    # under a new ETag, so a modest age only bounds how long a client skips revalidation).
+    cache_max_age_s: int = 300
 
     @property
     def worker_stack_bytes(self) -> int:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pactgraph.api import openapi
+from pactgraph.api.cache import CachedAnswer, CacheKey, ResultCache
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.guard import unknown_graph_message
 from pactgraph.api.workers import PoolBusy, QueryTask, Reply
@@ -37,7 +38,10 @@ router = APIRouter()
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+# Methods whose answers carry ETag and Cache-Control (a POST is not cacheable by HTTP caches;
+# it still shares the server's own result cache).
+CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
 HTML = "text/html"
 
 # Spellings of ``format=`` other than the format tables' own names and media types, as sent
@@ -419,6 +423,29 @@ async def _answer(request: Request) -> Response:
         named_graphs=tuple(parsed.named_graphs) if parsed.dataset_given else None,
         base_iri=config.endpoint_iri(str(request.base_url)),
     )
+    cache: ResultCache = request.app.state.result_cache
+    key = CacheKey(
+        request.app.state.release.version,
+        task.query,
+        task.default_graphs,
+        task.named_graphs,
+        f"{result_format}|{graph_format}",
+        task.base_iri,
+    )
+    headers = {"Vary": "Accept"}
+    if request.method in CACHEABLE_METHODS:
+        # The answer is a function of the key alone, so its tag is known before it is run.
+        etag = key.etag()
+        headers["ETag"] = etag
+        headers["Cache-Control"] = f"public, max-age={config.cache_max_age_s}"
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+    if cache.enabled:
+        cached = cache.get(key)
+        if cached is not None:
+            headers["X-Cache"] = "hit"
+            return Response(cached.body, 200, headers, media_type=cached.content_type)
+        headers["X-Cache"] = "miss"
     try:
         answer = await request.app.state.pool.run(task)
     except PoolBusy:
@@ -427,10 +454,26 @@ async def _answer(request: Request) -> Response:
             "Every query worker is busy and the queue is full; retry shortly.",
             {"Retry-After": str(config.retry_after_s)},
         ) from None
-    headers = {"Vary": "Accept", "Content-Length": str(answer.length)}
+    if answer.status != 200:  # only successful answers are tagged, cacheable or cached
+        headers = {"Vary": "Accept"}
+    headers["Content-Length"] = str(answer.length)
     if answer.body is not None:
+        if answer.status == 200 and cache.enabled:
+            cache.put(key, CachedAnswer(answer.content_type, answer.body))
         return Response(answer.body, answer.status, headers, media_type=answer.content_type)
     return StreamingResponse(answer.stream, answer.status, headers, media_type=answer.content_type)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (or is ``*``).
+
+    >>> _matches('W/"a", "b"', '"b"'), _matches("*", '"x"'), _matches(None, '"x"')
+    (True, True, False)
+    """
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
 
 
 # One route per method: GET/HEAD take URL parameters, POST a body (see pactgraph.api.openapi).
