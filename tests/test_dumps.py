@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from live import live_server
+from service_fixtures import serve
 
 from pactgraph.release import Release
 
@@ -42,7 +42,7 @@ def _sums(release: Release) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def base_url(mini_release: Release) -> Iterator[str]:
-    with live_server(mini_release) as url:
+    with serve(mini_release) as url:
         yield url
 
 

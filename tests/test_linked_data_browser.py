@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from live import live_server
+from service_fixtures import serve
 from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, needs_browser, playwright_api
 
 from pactgraph.release import Release
@@ -29,7 +29,7 @@ pytestmark = needs_browser
 
 @pytest.fixture(scope="module")
 def base_url(release: Release) -> Iterator[str]:
-    with live_server(release) as url:
+    with serve(release) as url:
         yield url
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from live import live_server
+from service_fixtures import serve
 
 from pactgraph.api import ui
 from pactgraph.release import Release
@@ -51,7 +51,7 @@ needs_browser = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def base_url(release: Release) -> Iterator[str]:
-    with live_server(release) as url:
+    with serve(release) as url:
         yield url
 
 
