@@ -4,7 +4,7 @@ A visitor opens an instrument's page, follows a party to the actor's page and a 
 document's page (whose own web address is shown as a link), and opens the query editor from
 the page: the editor holds a query about the instrument and shows as many rows as
 ``/sparql`` gives for that query. The page reads on a phone-sized screen without sideways
-scrolling. The browser launcher and its skip conditions are the query-page tests' own.
+scrolling. The browser launcher and its skip conditions come from the ``browser`` plugin.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from browser import WAIT_MS, needs_browser
 from service_fixtures import serve
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, needs_browser, playwright_api
 
 from pactgraph.release import Release
 
@@ -31,14 +31,6 @@ pytestmark = needs_browser
 def base_url(release: Release) -> Iterator[str]:
     with serve(release) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

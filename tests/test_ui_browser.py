@@ -19,48 +19,20 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from browser import WAIT_MS, needs_browser
 from service_fixtures import serve
 
 from pactgraph.api import ui
 from pactgraph.release import Release
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # YASR's table shows this many rows per page by default.
 YASR_PAGE_SIZE = 50
-WAIT_MS = 30_000
-
-try:
-    from playwright import sync_api as playwright_api
-except ImportError:  # the ``test`` extra brings it; without it the browser tests are skipped
-    playwright_api = None
-
-# Browser tests need the browser, its driver and YASGUI; the server-side tests below do not.
-needs_browser = pytest.mark.skipif(
-    playwright_api is None or not CHROMIUM.exists() or not ui.yasgui_installed(),
-    reason="needs playwright, /usr/bin/chromium and YASGUI (scripts/setup.sh, scripts/test.sh)",
-)
 
 
 @pytest.fixture(scope="module")
 def base_url(release: Release) -> Iterator[str]:
     with serve(release) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -70,9 +42,9 @@ def requested() -> list[str]:
 
 
 @pytest.fixture
-def page(browser: Any, base_url: str, requested: list[str]) -> Iterator[Any]:
+def page(chromium: Any, base_url: str, requested: list[str]) -> Iterator[Any]:
     # A fresh context per test: YASGUI keeps its tabs in localStorage.
-    context = browser.new_context(base_url=base_url)
+    context = chromium.new_context(base_url=base_url)
     pg = context.new_page()
     pg.on("request", lambda request: requested.append(request.url))
     yield pg
