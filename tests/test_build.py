@@ -14,7 +14,15 @@ from rdflib import BNode, Dataset, Graph
 from rdflib.compare import isomorphic
 
 from pactgraph import build as build_module
-from pactgraph.build import GATES, ReleaseError, checked_dataset, gzip_bytes, union_graph
+from pactgraph.build import (
+    GATES,
+    JSONLD_CONTEXT,
+    ReleaseError,
+    checked_dataset,
+    compact_jsonld,
+    gzip_bytes,
+    union_graph,
+)
 from pactgraph.dataset import DataFileError, load_dataset
 from pactgraph.release import Release, build_release, is_current, latest_release
 from pactgraph.settings import Settings
@@ -276,3 +284,15 @@ def test_a_concurrent_build_of_the_same_input_is_not_an_error(mini_settings, tmp
     release = build_release(out, mini_settings)
     assert sorted(p.name for p in out.iterdir()) == sorted([release.version, "latest"])
     assert latest_release(out) == release
+
+
+def test_jsonld_dump_is_compact_self_contained_and_stable(mini_release: Release):
+    """Regression: the JSON-LD dump used to be expanded (full IRIs, no context)."""
+    raw = (mini_release.path / "pactgraph.jsonld").read_bytes()
+    document = json.loads(raw)
+    context = json.loads(JSONLD_CONTEXT.read_text(encoding="utf-8"))["@context"]
+    assert document["@context"] == context  # inline: reading the dump fetches nothing
+    assert '"pact:' in raw.decode("utf-8")  # terms are compacted with our prefixes
+    # The same quads always give the same bytes.
+    quads = ox.parse((mini_release.path / "pactgraph.nq").read_bytes(), format=ox.RdfFormat.N_QUADS)
+    assert compact_jsonld(list(quads)) == raw

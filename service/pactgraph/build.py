@@ -219,8 +219,58 @@ def dumps(dataset: Dataset, quads: ox.Dataset) -> dict[str, bytes]:
         f"{BASENAME}.nt": ntriples,
         f"{BASENAME}.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
         or b"",
-        f"{BASENAME}.jsonld": ox.serialize(in_order, format=ox.RdfFormat.JSON_LD) or b"",
+        f"{BASENAME}.jsonld": compact_jsonld(in_order),
     }
+
+
+# The JSON-LD context of our namespaces; the dump embeds it, so reading the dump never needs a
+# network fetch (the same file is served at /context.jsonld).
+JSONLD_CONTEXT = Path(__file__).resolve().parent / "context.jsonld"
+
+
+def _sorted_jsonld(value: object, ordered: bool = False) -> object:
+    """JSON-LD with every unordered array in a stable order (an ``@list`` keeps its order)."""
+    if isinstance(value, dict):
+        return {key: _sorted_jsonld(item, ordered=key == "@list") for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_sorted_jsonld(item) for item in value]
+        return items if ordered else sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
+    return value
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> URIRef | BNode | Literal:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:  # rdflib keeps plain literals apart from xsd:string
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def compact_jsonld(quads: Iterable[ox.Quad]) -> bytes:
+    """The dataset as compact JSON-LD (one ``@graph`` per named graph), in a stable order.
+
+    >>> q = ox.Quad(ox.NamedNode("https://w3id.org/pactgraph/id/actor/x"),
+    ...             ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    ...             ox.Literal("X"), ox.NamedNode("https://w3id.org/pactgraph/graph/a"))
+    >>> b'"@id": "actor:x"' in compact_jsonld([q])
+    True
+    """
+    context = json.loads(JSONLD_CONTEXT.read_text(encoding="utf-8"))["@context"]
+    dataset = Dataset()
+    for quad in quads:  # built term by term so blank nodes keep their canonical labels
+        dataset.add((*map(_rdflib_term, quad.triple), _rdflib_term(quad.graph_name)))
+    document = json.loads(dataset.serialize(format="json-ld", context=context, auto_compact=True))
+    if isinstance(document, dict):
+        document["@context"] = context  # rdflib may shorten it; keep the whole context
+    text = json.dumps(_sorted_jsonld(document), indent=1, sort_keys=True, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
 
 
 def gzip_bytes(data: bytes) -> bytes:

@@ -37,7 +37,7 @@ from pactgraph.settings import BASE_IRI
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 UI_TEMPLATES_DIR = PACKAGE_DIR / "ui" / "templates"
-CONTEXT_FILE = Path(__file__).resolve().parent / "context.jsonld"
+CONTEXT_FILE = Path(__file__).resolve().parents[1] / "context.jsonld"
 ENTITY_QUERY = "entity-query.rq"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
