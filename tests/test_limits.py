@@ -215,7 +215,10 @@ def test_a_client_that_never_finishes_its_body_does_not_hold_a_worker(single: st
 
 @pytest.fixture(scope="module")
 def pool_of_two(mini_release, start_service) -> Iterator[str]:
-    with start_service(mini_release, max_concurrent=2, queue_size=16, timeout_s=60) as url:
+    # No result cache: every request of the load must reach a worker.
+    with start_service(
+        mini_release, max_concurrent=2, queue_size=16, timeout_s=60, result_cache_bytes=0
+    ) as url:
         yield url
 
 

@@ -290,7 +290,9 @@ def test_full_queue_gets_503_with_retry_after(strict):
             for _ in range(2)
         ]
         _wait_for(lambda h: h["busy"] == 2, strict)
-        busy = httpx.get(strict + "/sparql", params={"query": "ASK {}"}, timeout=30)
+        # A query not answered before: a cached answer needs no worker and would be a 200.
+        fresh = "ASK { ?s ?p ?o } # while every worker is busy"
+        busy = httpx.get(strict + "/sparql", params={"query": fresh}, timeout=30)
         assert busy.status_code == 503
         assert int(busy.headers["retry-after"]) > 0
         assert [r.result().status_code for r in runaways] == [504, 504]

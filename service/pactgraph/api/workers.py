@@ -519,7 +519,8 @@ class WorkerPool:
     @property
     def alive(self) -> int:
         """How many worker processes are running."""
-        return sum(1 for w in self._workers.values() if w.process.is_alive())
+        # A snapshot: replacements are registered from a pool thread while this iterates.
+        return sum(1 for w in list(self._workers.values()) if w.process.is_alive())
 
     # -- running queries
 
