@@ -17,9 +17,9 @@ from pactgraph.build import ReleaseError
 from pactgraph.release import Release, build_release
 from pactgraph.settings import SETTINGS, Settings
 
-# The live-service fixtures (uvicorn on a loopback port) and the headless browser live in
-# their own plugin modules.
-pytest_plugins = ["service_fixtures", "browser"]
+# The live-service fixtures (uvicorn on a loopback port), the headless browser and the
+# counting listener live in their own plugin modules.
+pytest_plugins = ["service_fixtures", "browser", "probes"]
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_DATA = TESTS_DIR / "data"

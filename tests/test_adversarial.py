@@ -18,7 +18,6 @@ import contextlib
 import gzip
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from test_sparql_safety import Listener
+from probes import Listener
 
 SETTLE_TIMEOUT_S = 60.0
 SPARQL_QUERY = "application/sparql-query"
@@ -625,16 +624,6 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
 
 
 # ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")

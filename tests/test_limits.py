@@ -19,13 +19,13 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from probes import get_health, wait_for_health
 
 SETTLE_TIMEOUT_S = 120.0
 # Four triple patterns over the mini data (48 triples: 5.3 million rows), each row adding a
@@ -84,21 +84,6 @@ def worker_pids(url: str) -> list[int]:
     return sorted(p for p in _children(servers[0]) if "spawn_main" in _cmdline(p))
 
 
-def health(url: str) -> dict:
-    return httpx.get(url + "/healthz", timeout=30).json()
-
-
-def wait_for(url: str, predicate) -> dict:
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    state = {}
-    while time.monotonic() < deadline:
-        state = health(url)
-        if predicate(state):
-            return state
-        time.sleep(0.05)
-    raise AssertionError(f"the service never reached the expected state: {state}")
-
-
 def ask(url: str) -> httpx.Response:
     return httpx.get(url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=120)
 
@@ -120,7 +105,7 @@ def capped(mini_release, start_service) -> Iterator[str]:
 
 
 def test_a_query_over_the_memory_cap_kills_only_its_worker(capped: str) -> None:
-    before = health(capped)
+    before = get_health(capped)
     pids = worker_pids(capped)
     finished: list[str] = []
 
@@ -131,7 +116,7 @@ def test_a_query_over_the_memory_cap_kills_only_its_worker(capped: str) -> None:
 
     with ThreadPoolExecutor(1) as pool:
         blown = pool.submit(hog)
-        wait_for(capped, lambda h: h["busy"] >= 1)
+        wait_for_health(capped, lambda h: h["busy"] >= 1, SETTLE_TIMEOUT_S)
         other = ask(capped)  # the other worker still answers
         finished.append("ask")
         response = blown.result()
@@ -139,7 +124,9 @@ def test_a_query_over_the_memory_cap_kills_only_its_worker(capped: str) -> None:
     assert finished == ["ask", "hog"]
     assert response.status_code == 500
     assert "stopped unexpectedly" in response.text and "memory" in response.text
-    after = wait_for(capped, lambda h: h["workers"] == 2 and h["busy"] == 0)
+    after = wait_for_health(
+        capped, lambda h: h["workers"] == 2 and h["busy"] == 0, SETTLE_TIMEOUT_S
+    )
     assert after["worker_restarts"] == before["worker_restarts"] + 1
     survivors = set(worker_pids(capped)) & set(pids)
     assert len(survivors) == 1, "exactly the hog's worker was replaced"
@@ -180,7 +167,7 @@ def test_a_slow_body_does_not_hold_a_worker(single: str) -> None:
         assert response.status_code == 200, response.text
         answered.append(response.json()["boolean"])
         sock.sendall(bytes([byte]))
-    assert health(single)["busy"] == 0
+    assert get_health(single)["busy"] == 0
     sock.sendall(body[-1:])
     reply = b""
     while chunk := sock.recv(65536):
@@ -204,7 +191,7 @@ def test_a_client_that_never_finishes_its_body_does_not_hold_a_worker(single: st
     try:
         response = ask(single)
         assert response.status_code == 200
-        assert health(single)["busy"] == 0
+        assert get_health(single)["busy"] == 0
     finally:
         for sock in stalled:
             sock.close()
@@ -228,7 +215,7 @@ def test_a_worker_killed_under_load_costs_at_most_its_own_requests(pool_of_two: 
     results: list[httpx.Response] = []
     done = threading.Event()
     lock = threading.Lock()
-    before = health(pool_of_two)
+    before = get_health(pool_of_two)
     victim = worker_pids(pool_of_two)[0]
 
     def client(index: int) -> None:
@@ -253,7 +240,9 @@ def test_a_worker_killed_under_load_costs_at_most_its_own_requests(pool_of_two: 
     assert len(failed) <= 1, [(r.status_code, r.text) for r in failed]
     for response in failed:
         assert response.status_code == 500 and "stopped unexpectedly" in response.text
-    after = wait_for(pool_of_two, lambda h: h["workers"] == 2 and h["busy"] == 0)
+    after = wait_for_health(
+        pool_of_two, lambda h: h["workers"] == 2 and h["busy"] == 0, SETTLE_TIMEOUT_S
+    )
     assert after["worker_restarts"] == before["worker_restarts"] + 1
     assert victim not in worker_pids(pool_of_two)
     assert ask(pool_of_two).status_code == 200
@@ -266,10 +255,10 @@ def test_a_killed_worker_is_reported_as_killed_not_out_of_memory(single: str) ->
     [victim] = worker_pids(single)
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(httpx.get, single + "/sparql", params={"query": endless}, timeout=120)
-        wait_for(single, lambda h: h["busy"] >= 1)
+        wait_for_health(single, lambda h: h["busy"] >= 1, SETTLE_TIMEOUT_S)
         os.kill(victim, signal.SIGKILL)
         response = pending.result()
     assert response.status_code == 500
     assert "stopped unexpectedly" in response.text and "SIGKILL" in response.text
     assert "memory" not in response.text
-    wait_for(single, lambda h: h["workers"] == 1 and h["busy"] == 0)
+    wait_for_health(single, lambda h: h["workers"] == 1 and h["busy"] == 0, SETTLE_TIMEOUT_S)

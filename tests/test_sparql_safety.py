@@ -11,103 +11,28 @@ endpoint's connections when they are allowed.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from probes import SETTLE_TIMEOUT_S, Listener, wait_for_health
 from service_fixtures import LiveService
 
 from pactgraph.api.sandbox import ARCHITECTURES
 
-SETTLE_TIMEOUT_S = 30.0
 # A cross product of six triple patterns over the whole dataset: billions of rows to count.
 RUNAWAY = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
     "?j ?k ?l . ?m ?n1 ?o . ?p ?q ?r }"
 )
-LISTENER_RESULT = {
-    "head": {"vars": ["x"]},
-    "results": {"bindings": [{"x": {"type": "literal", "value": "from-the-listener"}}]},
-}
-
-
-class Listener(ThreadingHTTPServer):
-    """An HTTP server on loopback that counts the connections it accepts."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.connections = 0
-        self.paths: list[str] = []
-        self.probes = 0
-        # Client addresses in accept order. A list, not a set: ephemeral ports come round
-        # again, so a probe must look only at what was accepted after it connected.
-        self._accepted: list[tuple[str, int]] = []
-        self._seen = threading.Condition()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-    def process_request(self, request, client_address):  # accept order, main thread
-        with self._seen:
-            self.connections += 1
-            self._accepted.append(client_address)
-            self._seen.notify_all()
-        super().process_request(request, client_address)
-
-    def foreign_connections(self) -> int:
-        """Connections other than this method's own probes, once all earlier ones arrived."""
-        self.probes += 1
-        with self._seen:
-            start = len(self._accepted)
-        with socket.create_connection(self.server_address, timeout=5) as probe:
-            me = probe.getsockname()
-            with self._seen:
-                ok = self._seen.wait_for(lambda: me in self._accepted[start:], SETTLE_TIMEOUT_S)
-        assert ok, "the listener did not see the probe connection"
-        return self.connections - self.probes
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        if length:
-            self.rfile.read(length)
-        self.server.paths.append(self.path)
-        body = json.dumps(LISTENER_RESULT).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/sparql-results+json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -245,20 +170,6 @@ def strict(mini_release, start_service) -> Iterator[str]:
         yield url
 
 
-def _health(url: str) -> dict:
-    return httpx.get(url + "/healthz", timeout=10).json()
-
-
-def _wait_for(predicate, url: str) -> dict:
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        health = _health(url)
-        if predicate(health):
-            return health
-        time.sleep(0.05)
-    raise AssertionError(f"service never reached the expected state: {health}")
-
-
 def test_runaway_is_stopped_while_others_are_answered(strict):
     finished: list[str] = []
 
@@ -269,7 +180,7 @@ def test_runaway_is_stopped_while_others_are_answered(strict):
 
     with ThreadPoolExecutor(2) as pool:
         runaway = pool.submit(run, "runaway", RUNAWAY)
-        _wait_for(lambda h: h["busy"] >= 1, strict)
+        wait_for_health(strict, lambda h: h["busy"] >= 1)
         ask = pool.submit(run, "ask", "ASK { ?s ?p ?o }")
         assert ask.result().status_code == 200
         assert ask.result().json()["boolean"] is True
@@ -277,7 +188,7 @@ def test_runaway_is_stopped_while_others_are_answered(strict):
     assert finished == ["ask", "runaway"]
     assert stopped.status_code == 504
     assert "limit" in stopped.text
-    health = _wait_for(lambda h: h["workers"] == 2 and h["busy"] == 0, strict)
+    health = wait_for_health(strict, lambda h: h["workers"] == 2 and h["busy"] == 0)
     assert health["worker_restarts"] >= 1
     again = httpx.get(strict + "/sparql", params={"query": "ASK {}"}, timeout=30)
     assert again.status_code == 200
@@ -289,14 +200,14 @@ def test_full_queue_gets_503_with_retry_after(strict):
             pool.submit(httpx.get, strict + "/sparql", params={"query": RUNAWAY}, timeout=120)
             for _ in range(2)
         ]
-        _wait_for(lambda h: h["busy"] == 2, strict)
+        wait_for_health(strict, lambda h: h["busy"] == 2)
         # A query not answered before: a cached answer needs no worker and would be a 200.
         fresh = "ASK { ?s ?p ?o } # while every worker is busy"
         busy = httpx.get(strict + "/sparql", params={"query": fresh}, timeout=30)
         assert busy.status_code == 503
         assert int(busy.headers["retry-after"]) > 0
         assert [r.result().status_code for r in runaways] == [504, 504]
-    _wait_for(lambda h: h["workers"] == 2 and h["busy"] == 0, strict)
+    wait_for_health(strict, lambda h: h["workers"] == 2 and h["busy"] == 0)
     assert httpx.get(strict + "/sparql", params={"query": "ASK {}"}, timeout=30).status_code == 200
 
 
