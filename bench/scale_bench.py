@@ -194,18 +194,11 @@ def serve_all(
     )
     ports = {name: sb.free_port() for name in ("embedded", "oxigraph", "backend", "rdflib")}
     python = sys.executable
+    # `pactgraph serve` of this release; each server below adds its port (and a backend).
+    pactgraph_serve = [python, "-m", "pactgraph.cli", "serve", "--dist", str(dist)]
     servers: dict[str, tuple[list[str], int, str]] = {
         "pactgraph embedded": (
-            [
-                python,
-                "-m",
-                "pactgraph.cli",
-                "serve",
-                "--dist",
-                str(dist),
-                "--port",
-                str(ports["embedded"]),
-            ],
+            [*pactgraph_serve, "--port", str(ports["embedded"])],
             ports["embedded"],
             "/sparql",
         ),
@@ -224,12 +217,7 @@ def serve_all(
         ),
         "pactgraph → Oxigraph server": (
             [
-                python,
-                "-m",
-                "pactgraph.cli",
-                "serve",
-                "--dist",
-                str(dist),
+                *pactgraph_serve,
                 "--port",
                 str(ports["backend"]),
                 "--backend",
