@@ -166,6 +166,19 @@ def _canonical_rows(rows: Any) -> Counter[tuple[str, ...]]:
     )
 
 
+def _served_and_local(
+    live_service: LiveService, query: str, accept: str
+) -> tuple[httpx.Response, pyoxigraph.Store]:
+    """The service's answer to ``query`` in ``accept`` (checked: 200, that type), and the
+    release's own store to compare it with."""
+    response = httpx.get(
+        live_service.sparql, params={"query": query}, headers={"accept": accept}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == accept
+    return response, pyoxigraph.Store.read_only(str(live_service.release.store_path))
+
+
 @pytest.mark.parametrize(
     ("accept", "reader"),
     [
@@ -176,12 +189,7 @@ def _canonical_rows(rows: Any) -> Counter[tuple[str, ...]]:
 )
 def test_select_rows_match_modulo_blank_node_labels(live_service, accept, reader):
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
-    response = httpx.get(
-        live_service.sparql, params={"query": query}, headers={"accept": accept}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].split(";")[0] == accept
-    local = pyoxigraph.Store.read_only(str(live_service.release.store_path))
+    response, local = _served_and_local(live_service, query, accept)
     expected = _canonical_rows(local.query(query, use_default_graph_as_union=True))
     served = _canonical_rows(pyoxigraph.parse_query_results(response.content, format=reader))
     assert served == expected
@@ -200,12 +208,7 @@ def test_select_rows_match_modulo_blank_node_labels(live_service, accept, reader
 )
 def test_construct_is_isomorphic_to_the_release(live_service, accept, rdflib_format):
     query = "CONSTRUCT WHERE { ?s ?p ?o }"
-    response = httpx.get(
-        live_service.sparql, params={"query": query}, headers={"accept": accept}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].split(";")[0] == accept
-    local = pyoxigraph.Store.read_only(str(live_service.release.store_path))
+    response, local = _served_and_local(live_service, query, accept)
     triples = list(local.query(query, use_default_graph_as_union=True))
     expected = Graph().parse(
         data=pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES), format="nt"
