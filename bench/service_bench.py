@@ -8,9 +8,13 @@ graph is the union of the named graphs (as pactgraph's is). For each query shape
 back-to-back for ``--duration`` seconds. Throughput counts 200 answers only; anything else is
 an error and reported.
 
-A second phase measures what HTTP adds: pactgraph with one client against the same query run
-in this process on the release store opened read-only (query plus SPARQL-JSON serialisation,
-the same work the service does for a request).
+pactgraph runs twice side by side: with its result cache (the default; after the warm-up
+round every repeated query is a cache hit) and with ``--result-cache 0`` (every request runs
+the query on a worker), so both the cached and the uncached figure come from the same run.
+
+A second phase measures what HTTP adds: pactgraph (each mode) with one client against the
+same query run in this process on the release store opened read-only (query plus SPARQL-JSON
+serialisation, the same work the service does for a request).
 
 Usage (``pip install -e '.[bench]'`` first)::
 
@@ -60,6 +64,12 @@ ACCEPT = "application/sparql-results+json"
 STARTUP_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 120.0
 WARM_UP_S = 2.0
+# pactgraph's two modes under test: server name -> extra `serve` arguments.
+PACTGRAPH_MODES: dict[str, tuple[str, ...]] = {
+    "pactgraph (cache)": (),
+    "pactgraph (no cache)": ("--result-cache", "0"),
+}
+RDFLIB = "rdflib-endpoint"
 # The service issue's performance targets, checked (never asserted) in the report.
 TARGET_RATIO = 10.0
 TARGET_ADDED_MS = 2.0
@@ -235,7 +245,7 @@ def report(
     clients: int,
     duration: float,
     load: dict[str, dict[str, Stats]],
-    overhead: dict[str, tuple[Stats, Stats]],
+    overhead: dict[str, dict[str, tuple[Stats, Stats]]],
     load_average: tuple[float, float],
 ) -> str:
     """The results as Markdown: the side-by-side table, then HTTP overhead."""
@@ -249,7 +259,10 @@ def report(
         "`pactgraph.nq` parsed into an rdflib Dataset with a union default graph).",
         f"- pactgraph with its defaults: {ServiceConfig().max_concurrent} query worker "
         f"processes, {ServiceConfig().timeout_s:g} s timeout; rdflib-endpoint with its "
-        "defaults (in-memory rdflib store; it runs each query on its event loop).",
+        "defaults (in-memory rdflib store; it runs each query on its event loop). pactgraph runs "
+        f"twice: with its default result cache ({ServiceConfig().result_cache_bytes // 1024**2} "
+        "MiB; the bench repeats one query, so after warm-up every request is a hit) and with "
+        "`--result-cache 0` (every request runs the query).",
         f"- Load: {clients} client processes, one keep-alive connection each, back-to-back "
         f"GET requests for {duration:g} s per query and server; loopback only. Both servers "
         "run throughout and take turns query by query.",
@@ -261,19 +274,23 @@ def report(
         "",
         "## Throughput and latency under the same load",
         "",
-        "| Query | pactgraph req/s | rdflib-endpoint req/s | ratio | pactgraph p50 / p99 ms"
-        " | rdflib-endpoint p50 / p99 ms | errors (pg / rdflib) | rows (pg / rdflib) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Query | pactgraph mode | pactgraph req/s | rdflib-endpoint req/s | ratio "
+        "| pactgraph p50 / p99 ms | rdflib-endpoint p50 / p99 ms | errors (pg / rdflib) "
+        "| rows (pg / rdflib) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for shape, by_server in load.items():
-        pg, rl = by_server["pactgraph"], by_server["rdflib-endpoint"]
-        ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
-        lines.append(
-            f"| {shape} | {_fmt(pg.throughput)} | {_fmt(rl.throughput)} | {_fmt(ratio)}x "
-            f"| {_fmt(pg.percentile(50), 2)} / {_fmt(pg.percentile(99), 2)} "
-            f"| {_fmt(rl.percentile(50), 2)} / {_fmt(rl.percentile(99), 2)} "
-            f"| {pg.errors} / {rl.errors} | {pg.rows} / {rl.rows} |"
-        )
+        rl = by_server[RDFLIB]
+        for mode in PACTGRAPH_MODES:
+            pg = by_server[mode]
+            ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
+            lines.append(
+                f"| {shape} | {mode.removeprefix('pactgraph ')} | {_fmt(pg.throughput)} "
+                f"| {_fmt(rl.throughput)} | {_fmt(ratio)}x "
+                f"| {_fmt(pg.percentile(50), 2)} / {_fmt(pg.percentile(99), 2)} "
+                f"| {_fmt(rl.percentile(50), 2)} / {_fmt(rl.percentile(99), 2)} "
+                f"| {pg.errors} / {rl.errors} | {pg.rows} / {rl.rows} |"
+            )
     lines += [
         "",
         "## What HTTP adds: pactgraph (1 client) vs the same query in-process on pyoxigraph",
@@ -281,39 +298,43 @@ def report(
         "In-process = `Store.read_only(release/store).query(q, use_default_graph_as_union=True)` "
         "plus SPARQL-JSON serialisation, timed in the benchmark's own process.",
         "",
-        "| Query | in-process p50 ms | pactgraph HTTP p50 ms | added p50 ms | HTTP p99 ms |",
-        "|---|---:|---:|---:|---:|",
+        "| Query | pactgraph mode | in-process p50 ms | pactgraph HTTP p50 ms | added p50 ms "
+        "| HTTP p99 ms |",
+        "|---|---|---:|---:|---:|---:|",
     ]
-    for shape, (local, remote) in overhead.items():
-        added = remote.percentile(50) - local.percentile(50)
-        lines.append(
-            f"| {shape} | {_fmt(local.percentile(50), 3)} | {_fmt(remote.percentile(50), 3)} "
-            f"| {_fmt(added, 3)} | {_fmt(remote.percentile(99), 3)} |"
-        )
+    for shape, by_mode in overhead.items():
+        for mode, (local, remote) in by_mode.items():
+            added = remote.percentile(50) - local.percentile(50)
+            lines.append(
+                f"| {shape} | {mode.removeprefix('pactgraph ')} | {_fmt(local.percentile(50), 3)} "
+                f"| {_fmt(remote.percentile(50), 3)} | {_fmt(added, 3)} "
+                f"| {_fmt(remote.percentile(99), 3)} |"
+            )
     lines += ["", "## Against the issue's targets", "", *_targets(load, overhead)]
     return "\n".join(lines) + "\n"
 
 
 def _targets(
-    load: dict[str, dict[str, Stats]], overhead: dict[str, tuple[Stats, Stats]]
+    load: dict[str, dict[str, Stats]], overhead: dict[str, dict[str, tuple[Stats, Stats]]]
 ) -> list[str]:
-    """One line per target of the service issue, saying whether this run met it."""
+    """One line per target of the service issue and pactgraph mode: met in this run or not."""
     lines = []
-    for shape, by_server in load.items():
-        pg, rl = by_server["pactgraph"], by_server["rdflib-endpoint"]
-        ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
-        verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+    for mode in PACTGRAPH_MODES:
+        for shape, by_server in load.items():
+            pg, rl = by_server[mode], by_server[RDFLIB]
+            ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
+            verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+            lines.append(
+                f"- {mode}, {shape}: throughput at least {TARGET_RATIO:g}x rdflib-endpoint's: "
+                f"{verdict} ({_fmt(ratio)}x)."
+            )
+        local, remote = overhead[LOOKUP][mode]
+        added = remote.percentile(50) - local.percentile(50)
+        verdict = "met" if added <= TARGET_ADDED_MS else "NOT met"
         lines.append(
-            f"- {shape}: throughput at least {TARGET_RATIO:g}x rdflib-endpoint's: {verdict} "
-            f"({_fmt(ratio)}x)."
+            f"- {mode}, {LOOKUP}: at most {TARGET_ADDED_MS:g} ms added median latency over "
+            f"in-process pyoxigraph: {verdict} ({_fmt(added, 2)} ms)."
         )
-    local, remote = overhead[LOOKUP]
-    added = remote.percentile(50) - local.percentile(50)
-    verdict = "met" if added <= TARGET_ADDED_MS else "NOT met"
-    lines.append(
-        f"- {LOOKUP}: at most {TARGET_ADDED_MS:g} ms added median latency over in-process "
-        f"pyoxigraph: {verdict} ({_fmt(added, 2)} ms)."
-    )
     return lines
 
 
@@ -333,19 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     queries = {
         shape: (QUERIES_DIR / name).read_text(encoding="utf-8") for shape, name in SHAPES.items()
     }
+    serve = (sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(args.dist))
     servers = [
+        *(Server(mode, serve + extra) for mode, extra in PACTGRAPH_MODES.items()),
         Server(
-            "pactgraph", (sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(args.dist))
-        ),
-        Server(
-            "rdflib-endpoint",
+            RDFLIB,
             (sys.executable, "-m", "rdflib_endpoint", "serve", str(release.nquads)),
             path="/",  # rdflib-endpoint 0.6 answers SPARQL at its root
         ),
     ]
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
     load: dict[str, dict[str, Stats]] = {shape: {} for shape in SHAPES}
-    overhead: dict[str, tuple[Stats, Stats]] = {}
+    overhead: dict[str, dict[str, tuple[Stats, Stats]]] = {}
     # Both servers run side by side (an idle one costs nothing) and take turns per query, so
     # background load on the machine hits both alike. One pool of client processes serves the
     # whole run (spawned once, outside every timing).
@@ -353,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         ports = {}
         for server in servers:
             ports[server.name] = free_port()
-            log = logs / f"bench-{server.name}.log"
+            log = logs / f"bench-{server.name.replace(' ', '_')}.log"
             stack.enter_context(running(server, ports[server.name], log))
         pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(args.clients))
         for shape, query in queries.items():
@@ -363,12 +383,14 @@ def main(argv: list[str] | None = None) -> int:
                 drive(pool, server, ports[server.name], query, args.clients, warm_up)
                 stats = drive(pool, server, ports[server.name], query, args.clients, args.duration)
                 load[shape][server.name] = stats
-                print(f"{server.name:16} {shape:14} {stats.throughput:10.1f} req/s")
-        pactgraph = servers[0]
+                print(f"{server.name:22} {shape:14} {stats.throughput:10.1f} req/s")
         for shape, query in queries.items():
-            remote = drive(pool, pactgraph, ports[pactgraph.name], query, 1, args.overhead_duration)
-            local = in_process(release, query, args.overhead_duration)
-            overhead[shape] = (local, remote)
+            overhead[shape] = {}
+            for server in servers[: len(PACTGRAPH_MODES)]:
+                port = ports[server.name]
+                remote = drive(pool, server, port, query, 1, args.overhead_duration)
+                local = in_process(release, query, args.overhead_duration)
+                overhead[shape][server.name] = (local, remote)
 
     command = "python bench/service_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     load_average = (load_before, os.getloadavg()[0])
