@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from pactgraph.api.config import ServiceConfig
 from pactgraph.settings import DEFAULT_DIST
 
+_F = TypeVar("_F", bound=Callable[..., object])
+
 _DEFAULTS = ServiceConfig()
+
+
+def _config_option(
+    flag: str, field: str, kind: click.ParamType, help: str | None = None
+) -> Callable[[_F], _F]:
+    """A ``serve`` option for ``ServiceConfig.<field>``: its default is the config's own."""
+    default = getattr(_DEFAULTS, field)
+    return click.option(flag, field, default=default, show_default=True, type=kind, help=help)
 
 
 @click.command("serve")
@@ -23,63 +35,40 @@ _DEFAULTS = ServiceConfig()
     show_default=True,
     help="Folder of releases; the latest is served (built first if there is none).",
 )
-@click.option(
+@_config_option(
     "--timeout",
     "timeout_s",
-    default=_DEFAULTS.timeout_s,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds a query may run before it is stopped.",
+    click.FloatRange(min=0.1),
+    "Seconds a query may run before it is stopped.",
 )
-@click.option(
+@_config_option(
     "--workers",
     "max_concurrent",
-    default=_DEFAULTS.max_concurrent,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Worker processes, i.e. queries running at once.",
+    click.IntRange(min=1),
+    "Worker processes, i.e. queries running at once.",
 )
-@click.option(
+@_config_option(
     "--queue-size",
-    default=_DEFAULTS.queue_size,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Requests that may wait for a worker (then 503).",
+    "queue_size",
+    click.IntRange(min=0),
+    "Requests that may wait for a worker (then 503).",
 )
-@click.option(
-    "--row-cap",
-    default=_DEFAULTS.row_cap,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Most rows/triples a result may have.",
+@_config_option(
+    "--row-cap", "row_cap", click.IntRange(min=1), "Most rows/triples a result may have."
 )
-@click.option(
-    "--max-query-length",
-    default=_DEFAULTS.max_query_length,
-    show_default=True,
-    type=click.IntRange(min=1),
-)
-@click.option(
-    "--max-body-size",
-    default=_DEFAULTS.max_body_size,
-    show_default=True,
-    type=click.IntRange(min=1),
-)
-@click.option(
+@_config_option("--max-query-length", "max_query_length", click.IntRange(min=1))
+@_config_option("--max-body-size", "max_body_size", click.IntRange(min=1))
+@_config_option(
     "--worker-memory",
     "worker_memory_bytes",
-    default=_DEFAULTS.worker_memory_bytes,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Bytes of address space per query worker; a query needing more fails alone (0: no cap).",
+    click.IntRange(min=0),
+    "Bytes of address space per query worker; a query needing more fails alone (0: no cap).",
 )
-@click.option(
+@_config_option(
     "--result-cache",
     "result_cache_bytes",
-    default=_DEFAULTS.result_cache_bytes,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Bytes of query answers kept in memory for repeated queries (0: no cache).",
+    click.IntRange(min=0),
+    "Bytes of query answers kept in memory for repeated queries (0: no cache).",
 )
 @click.option(
     "--allow-service",
