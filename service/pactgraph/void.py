@@ -51,6 +51,9 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 OWL_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
 
+# VoID partitions: kind (class / property) -> (its statistics key, what each one counts).
+_PARTITIONS = {"class": ("classes", "entities"), "property": ("properties", "triples")}
+
 # Dump file extension -> media type, from the service's one format table.
 DUMP_MEDIA_TYPES: dict[str, str] = {f.extension: f.media_type for f in GRAPH_FORMATS.values()}
 
@@ -194,20 +197,14 @@ def void_triples(files: dict[str, bytes], version: str) -> list[ox.Triple]:
         ox.Triple(dataset, _n(VOID + "classes"), _count(len(stats["classes"]))),
         ox.Triple(dataset, _n(VOID + "properties"), _count(len(stats["properties"]))),
     ]
-    for cls, entities in stats["classes"].items():
-        part = _n(f"{DOC}#class-{_slug(cls)}")
-        out += [
-            ox.Triple(dataset, _n(VOID + "classPartition"), part),
-            ox.Triple(part, _n(VOID + "class"), _n(cls)),
-            ox.Triple(part, _n(VOID + "entities"), _count(entities)),
-        ]
-    for prop, count in stats["properties"].items():
-        part = _n(f"{DOC}#property-{_slug(prop)}")
-        out += [
-            ox.Triple(dataset, _n(VOID + "propertyPartition"), part),
-            ox.Triple(part, _n(VOID + "property"), _n(prop)),
-            ox.Triple(part, _n(VOID + "triples"), _count(count)),
-        ]
+    for kind, (key, measure) in _PARTITIONS.items():
+        for iri, size in stats[key].items():
+            part = _n(f"{DOC}#{kind}-{_slug(iri)}")
+            out += [
+                ox.Triple(dataset, _n(VOID + kind + "Partition"), part),
+                ox.Triple(part, _n(VOID + kind), _n(iri)),
+                ox.Triple(part, _n(VOID + measure), _count(size)),
+            ]
     for prop, count in stats["wikidata_links"].items():
         linkset = _n(f"{DOC}#wikidata-{_slug(prop)}")
         out += [
