@@ -262,6 +262,12 @@ def _version_entry(request: Request, dump: DumpVersion) -> dict[str, Any]:
     }
 
 
+def _served_dump(request: Request, version: str) -> DumpVersion | None:
+    """Release ``version`` among the served releases, or None when there is no such one."""
+    directory = release_dirs(request).get(version)
+    return load_version(directory, version) if directory is not None else None
+
+
 def _listing(request: Request, data: dict[str, Any], title: str) -> Response:
     response = (
         render_page(request, "dumps.html", title=title, **data)
@@ -306,8 +312,7 @@ async def dumps_version(request: Request, version: str) -> Response:
     """One release's files: name, size, sha256, media type and URL of each."""
     if version == LATEST:
         return _to_latest(request, "")
-    directory = release_dirs(request).get(version)
-    dump = load_version(directory, version) if directory is not None else None
+    dump = _served_dump(request, version)
     if dump is None:
         return _not_found(f"release {version}")
     data = {"latest": latest_version(request), **_version_entry(request, dump)}
@@ -342,8 +347,7 @@ async def dump_file(request: Request, version: str, name: str) -> Response:
     """A release file with a SHA-256 ETag, conditional GET and byte ranges."""
     if version == LATEST:
         return _to_latest(request, name)
-    directory = release_dirs(request).get(version)
-    dump = load_version(directory, version) if directory is not None else None
+    dump = _served_dump(request, version)
     f = dump.files.get(name) if dump is not None else None
     if f is None:
         return _not_found(f"{version}/{name}")
