@@ -54,6 +54,8 @@ from pactgraph.api.workers import (
     WorkerPool,
     serialize_capped,
     syntax_message,
+    task_format,
+    unacceptable,
 )
 from pactgraph.formats import FORMATS_BY_KIND, ResultKind, result_kind
 
@@ -195,14 +197,9 @@ def remote_execute(endpoint: str, task: QueryTask, known: set[str], config: Serv
         return Reply.error(400, syntax_message(error))
     except ValueError as error:
         return Reply.error(400, f"Invalid request: {error}")
-    name = task.result_format if kind == "results" else task.graph_format
-    table = FORMATS_BY_KIND[kind]
+    name = task_format(task, kind)
     if name is None:
-        offered = ", ".join(f.media_type for f in table.values())
-        what = "CONSTRUCT/DESCRIBE" if kind == "graph" else "SELECT/ASK"
-        return Reply.error(
-            406, f"Cannot produce any accepted type for a {what} result; available: {offered}"
-        )
+        return unacceptable(kind)
     dataset = _dataset(task, scope, known)
     query = f"BASE <{task.base_iri}>\n{task.query}" if task.base_iri else task.query
     try:
@@ -217,7 +214,7 @@ def remote_execute(endpoint: str, task: QueryTask, known: set[str], config: Serv
             if kind == "results"
             else (quad.triple for quad in parse(body, format=reader))
         )
-        fmt = table[name]
+        fmt = FORMATS_BY_KIND[kind][name]
         return Reply(200, fmt.content_type, serialize_capped(result, fmt, config.row_cap))
     except QueryRefused as refusal:
         return Reply.error(refusal.status, refusal.message)

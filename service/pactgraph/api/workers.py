@@ -46,7 +46,7 @@ from pyoxigraph import serialize as serialize_rdf
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.guard import QueryRefused, check_scope, scope_of
 from pactgraph.api.sandbox import deny_network
-from pactgraph.formats import FORMATS_BY_KIND, result_kind
+from pactgraph.formats import FORMATS_BY_KIND, ResultKind, result_kind
 
 log = logging.getLogger("pactgraph.workers")
 
@@ -232,6 +232,28 @@ def syntax_message(error: SyntaxError) -> str:
     return f"SPARQL syntax error at line {line}, column {column}: {text[match.end() :]}"
 
 
+def task_format(task: QueryTask, kind: ResultKind) -> str | None:
+    """The negotiated format name for a result of ``kind`` (``None``: none acceptable).
+
+    >>> task_format(QueryTask("ASK {}", result_format="csv", graph_format=None), "graph") is None
+    True
+    """
+    return task.result_format if kind == "results" else task.graph_format
+
+
+def unacceptable(kind: ResultKind) -> Reply:
+    """406: the client accepts none of the formats a result of ``kind`` can be written in.
+
+    >>> unacceptable("graph").status
+    406
+    """
+    offered = ", ".join(f.media_type for f in FORMATS_BY_KIND[kind].values())
+    what = "CONSTRUCT/DESCRIBE" if kind == "graph" else "SELECT/ASK"
+    return Reply.error(
+        406, f"Cannot produce any accepted type for a {what} result; available: {offered}"
+    )
+
+
 def execute(
     store: Any,
     task: QueryTask,
@@ -258,15 +280,10 @@ def execute(
     except ValueError as error:  # e.g. an invalid IRI in default-graph-uri
         return Reply.error(400, f"Invalid request: {error}")
     kind = result_kind(result)
-    name = task.result_format if kind == "results" else task.graph_format
-    table = FORMATS_BY_KIND[kind]
+    name = task_format(task, kind)
     if name is None:
-        offered = ", ".join(f.media_type for f in table.values())
-        what = "CONSTRUCT/DESCRIBE" if kind == "graph" else "SELECT/ASK"
-        return Reply.error(
-            406, f"Cannot produce any accepted type for a {what} result; available: {offered}"
-        )
-    fmt = table[name]
+        return unacceptable(kind)
+    fmt = FORMATS_BY_KIND[kind][name]
     try:
         body = serialize_capped(result, fmt, row_cap)
     except RowCapExceeded:
