@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -172,6 +173,9 @@ def quality(media_type: str, aliases: tuple[str, ...], ranges: list[MediaRange])
     return best
 
 
+# Clients send the same few Accept headers over and over; parsing and ranking one costs more
+# than the rest of a cached answer, so the (pure) outcome is remembered per header value.
+@lru_cache(maxsize=512)
 def negotiate(accept: str | None, kind: ResultKind) -> tuple[str | None, float]:
     """The format name to use for ``kind`` under ``accept`` and its q; ``None`` if none fit.
 
