@@ -1,8 +1,9 @@
-"""Pytest plugin and helpers for watching the service from outside: a counting listener and
-the ``/healthz`` state.
+"""Pytest plugin and helpers for watching the service from outside: a counting listener, a
+file no answer may show, and the ``/healthz`` state.
 
 ``Listener`` is an HTTP server on loopback that counts the connections it accepts, so a test
 can tell whether a query reached the network; the ``listener`` fixture runs one per module.
+``secret_file`` is a file whose content (``secret-marker``) no answer may ever show.
 ``get_health`` and ``wait_for_health`` read the service's ``/healthz`` JSON.
 """
 
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,6 +95,14 @@ def listener() -> Iterator[Listener]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Turtle file outside every release: no query or request may read it."""
+    path = tmp_path_factory.mktemp("secret") / "secret.ttl"
+    path.write_text("<urn:secret:s> <urn:secret:p> 'secret-marker' .\n", encoding="utf-8")
+    return path
 
 
 def get_health(url: str) -> dict:

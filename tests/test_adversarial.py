@@ -626,13 +626,6 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
 # ------------------------------------------------------------------------------ fixtures
 
 
-@pytest.fixture(scope="module")
-def secret(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("secret") / "secret.ttl"
-    path.write_text("<urn:secret:s> <urn:secret:p> 'secret-marker' .\n", encoding="utf-8")
-    return path
-
-
 @dataclass(frozen=True)
 class Target:
     port: int
@@ -677,9 +670,11 @@ CASES = [a.name for a in attacks(1, Path("/x"), "0.0.0-case")]
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_attack(target: Target, listener: Listener, secret: Path, name: str) -> None:
+def test_attack(target: Target, listener: Listener, secret_file: Path, name: str) -> None:
     attack = next(
-        a for a in attacks(listener.server_address[1], secret, target.version) if a.name == name
+        a
+        for a in attacks(listener.server_address[1], secret_file, target.version)
+        if a.name == name
     )
     _idle(target.port)
     finished: list[str] = []

@@ -58,7 +58,6 @@ from test_sparql_protocol import (  # noqa: F401
     test_updates_are_refused,
 )
 from test_sparql_safety import (  # noqa: F401
-    secret_file,
     strict,
     test_no_query_reaches_the_network_or_the_filesystem,
     test_query_length_and_body_size_limits,

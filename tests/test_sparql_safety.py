@@ -41,13 +41,6 @@ def http(live_service: LiveService) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("secret") / "secret.ttl"
-    path.write_text("<urn:secret:s> <urn:secret:p> 'secret-marker' .\n", encoding="utf-8")
-    return path
-
-
 def _cases(base: str, secret: Path) -> list[tuple[str, dict, int]]:
     """(name, request arguments, expected status) for every way out we close."""
     svc = base + "sparql"
