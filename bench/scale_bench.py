@@ -149,31 +149,9 @@ def run_stages(root: Path, dist: Path, budget: float, profile: str | None = None
 
 @contextmanager
 def process(command: list[str], port: int, path: str, log: Path) -> Iterator[None]:
-    """Start a server command (its port already in it) and wait until it answers ``ASK {}``."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "service")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-        try:
-            deadline = time.monotonic() + 600
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{command[0]} exited on start-up; see {log}")
-                try:
-                    if sb._get(port, path, "ASK {}")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{command} did not start; see {log}")
-                time.sleep(0.2)
-            yield
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    """Start a server command and wait (up to 10 minutes: 1M-triple loads) for ``ASK {}``."""
+    with sb.process(command, port, path, log, startup_timeout=600):
+        yield
 
 
 def serve_all(

@@ -123,28 +123,28 @@ def _get(port: int, path: str, query: str) -> tuple[int, bytes]:
 
 
 @contextmanager
-def running(server: Server, port: int, log: Path) -> Iterator[None]:
-    """Start ``server`` on ``port`` and wait until it answers an ASK."""
+def process(
+    command: list[str], port: int, path: str, log: Path, startup_timeout: float = STARTUP_TIMEOUT_S
+) -> Iterator[None]:
+    """Start a server command (its port already in it) and wait until it answers ``ASK {}``.
+
+    Shared with ``scale_bench.py``, so both benchmarks start and stop servers the same way.
+    """
     env = {**os.environ, "PYTHONPATH": str(REPO / "service")}
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*server.command, "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            deadline = time.monotonic() + startup_timeout
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{server.name} exited on start-up; see {log}")
+                    raise RuntimeError(f"{command[0]} exited on start-up; see {log}")
                 try:
-                    if _get(port, server.path, "ASK {}")[0] == 200:
+                    if _get(port, path, "ASK {}")[0] == 200:
                         break
                 except OSError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{server.name} did not start; see {log}")
+                    raise RuntimeError(f"{command} did not start; see {log}")
                 time.sleep(0.2)
             yield
         finally:
@@ -154,6 +154,14 @@ def running(server: Server, port: int, log: Path) -> Iterator[None]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def running(server: Server, port: int, log: Path) -> Iterator[None]:
+    """Start ``server`` on ``port`` and wait until it answers an ASK."""
+    command = [*server.command, "--host", "127.0.0.1", "--port", str(port)]
+    with process(command, port, server.path, log):
+        yield
 
 
 def _client(port: int, path: str, query: str, start: float, stop: float) -> tuple[list[float], int]:
