@@ -31,6 +31,7 @@ import pyoxigraph as ox
 from rdflib import OWL, RDF, BNode, Dataset, Graph, Literal, URIRef
 
 from pactgraph.dataset import DataFiles, graph_iri_for, load_dataset
+from pactgraph.namespaces import CONTEXT_FILE, jsonld_context
 from pactgraph.release import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
@@ -223,9 +224,8 @@ def dumps(dataset: Dataset, quads: ox.Dataset) -> dict[str, bytes]:
     }
 
 
-# The JSON-LD context of our namespaces; the dump embeds it, so reading the dump never needs a
-# network fetch (the same file is served at /context.jsonld).
-JSONLD_CONTEXT = Path(__file__).resolve().parent / "context.jsonld"
+# The dump embeds our JSON-LD context, so reading the dump never needs a network fetch.
+JSONLD_CONTEXT = CONTEXT_FILE
 
 
 def _sorted_jsonld(value: object, ordered: bool = False) -> object:
@@ -262,7 +262,7 @@ def compact_jsonld(quads: Iterable[ox.Quad]) -> bytes:
     >>> b'"@id": "actor:x"' in compact_jsonld([q])
     True
     """
-    context = json.loads(JSONLD_CONTEXT.read_text(encoding="utf-8"))["@context"]
+    context = jsonld_context()
     dataset = Dataset()
     for quad in quads:  # built term by term so blank nodes keep their canonical labels
         dataset.add((*map(_rdflib_term, quad.triple), _rdflib_term(quad.graph_name)))

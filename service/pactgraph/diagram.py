@@ -26,21 +26,8 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from pactgraph.dataset import parse_file
+from pactgraph.namespaces import PACT, compact_iri
 from pactgraph.settings import SETTINGS, Settings
-
-PACT = "https://w3id.org/pactgraph/ontology#"
-
-# Namespace → prefix used to name nodes. Terms from any other namespace keep their full IRI.
-PREFIXES: dict[str, str] = {
-    PACT: "pact",
-    "http://www.w3.org/ns/prov#": "prov",
-    "http://www.w3.org/ns/org#": "org",
-    "http://xmlns.com/foaf/0.1/": "foaf",
-    "http://schema.org/": "schema",
-    "http://www.w3.org/2006/time#": "time",
-    "http://www.w3.org/2004/02/skos/core#": "skos",
-    "http://www.w3.org/2002/07/owl#": "owl",
-}
 
 # Graph-wide and per-kind Graphviz attributes (kept here so the look is changed in one place).
 GRAPH_ATTRIBUTES: dict[str, str] = {
@@ -78,11 +65,7 @@ def curie(iri: Node) -> str:
     >>> curie(URIRef("http://example.org/x"))
     'http://example.org/x'
     """
-    text = str(iri)
-    for namespace, prefix in PREFIXES.items():
-        if text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace) :]}"
-    return text
+    return compact_iri(str(iri), path_locals=True)
 
 
 def _quote(text: str) -> str:

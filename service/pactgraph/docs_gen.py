@@ -25,11 +25,12 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from pactgraph.api.pages import compact, prefixes, render
+from pactgraph.api.pages import render
 from pactgraph.dataset import DataFiles, graph_iri_for
+from pactgraph.namespaces import PACT, prefixes_for
+from pactgraph.namespaces import compact_iri as compact
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
-PACT = "https://w3id.org/pactgraph/ontology#"
 ONTOLOGY_PAGE = "ontology.html"
 MODEL_PICTURE = Path("docs") / "model.svg"
 
@@ -300,9 +301,7 @@ def _diagram(settings: Settings) -> str | None:
 def used_namespaces(graph: Graph) -> list[tuple[str, str]]:
     """(prefix, namespace) of our JSON-LD context for every namespace the graph uses."""
     iris = {str(term) for triple in graph for term in triple if isinstance(term, URIRef)}
-    return sorted(
-        (prefix, ns) for prefix, ns in prefixes().items() if any(i.startswith(ns) for i in iris)
-    )
+    return sorted(prefixes_for(iris).items())
 
 
 def ontology_page(graph: Graph, settings: Settings = SETTINGS) -> str:

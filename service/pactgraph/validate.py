@@ -25,41 +25,11 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
-from pactgraph.settings import GRAPH_IRI_BASE, SETTINGS, Settings
+from pactgraph.namespaces import compact_iri
+from pactgraph.settings import SETTINGS, Settings
 from pactgraph.shacl_engines import run_shacl
 
 SHAPES = Namespace("https://w3id.org/pactgraph/shapes#")
-
-# Prefixes used to print nodes compactly in reports; the data's own prefixes are not known
-# once graphs are merged, so the project's namespaces are listed here once.
-_PREFIXES: dict[str, str] = {
-    "pact": "https://w3id.org/pactgraph/ontology#",
-    "shape": str(SHAPES),
-    "actor": "https://w3id.org/pactgraph/id/actor/",
-    "instrument": "https://w3id.org/pactgraph/id/instrument/",
-    "obligation": "https://w3id.org/pactgraph/id/obligation/",
-    "condition": "https://w3id.org/pactgraph/id/condition/",
-    "amount": "https://w3id.org/pactgraph/id/amount/",
-    "period": "https://w3id.org/pactgraph/id/period/",
-    "instant": "https://w3id.org/pactgraph/id/instant/",
-    "figure": "https://w3id.org/pactgraph/id/figure/",
-    "source": "https://w3id.org/pactgraph/id/source/",
-    "claim": "https://w3id.org/pactgraph/id/claim/",
-    "topic": "https://w3id.org/pactgraph/id/topic/",
-    "review": "https://w3id.org/pactgraph/id/review/",
-    "vocab": "https://w3id.org/pactgraph/vocab/",
-    "graph": GRAPH_IRI_BASE,
-    "schema": "http://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
 
 
 def _local_name(node: Node | None) -> str:
@@ -86,11 +56,9 @@ def compact(node: Node | None) -> str:
     if node is None:
         return "-"
     if isinstance(node, URIRef):
-        # Longest namespace first, so "vocab/obligation-type/x" is not cut at "vocab/".
-        for prefix, namespace in sorted(_PREFIXES.items(), key=lambda item: -len(item[1])):
-            local = str(node)[len(namespace) :]
-            if str(node).startswith(namespace) and local and "#" not in local:
-                return f"{prefix}:{local}"
+        short = compact_iri(str(node), path_locals=True)
+        if short != str(node):
+            return short
     return node.n3()
 
 

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from pactgraph.api.pages import compact, prefixes
 from pactgraph.formats import GRAPH_FORMATS
+from pactgraph.namespaces import compact_iri as compact
+from pactgraph.namespaces import prefixes
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
 DESCRIPTION_FILE = Path(__file__).resolve().parent / "dataset-description.ttl"

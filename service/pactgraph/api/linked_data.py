@@ -38,16 +38,15 @@ from fastapi.responses import JSONResponse, Response
 
 from pactgraph.api import openapi
 from pactgraph.api.pages import (
-    CONTEXT_FILE,
     LinkedData,
     Linker,
     entity_page,
     linked_data_for,
-    prefixes,
     render,
 )
 from pactgraph.api.sparql import format_from_param, parse_accept, quality
 from pactgraph.formats import GRAPH_FORMATS, Format
+from pactgraph.namespaces import CONTEXT_FILE, prefixes_for
 from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE, SETTINGS
 
 router = APIRouter()
@@ -150,7 +149,7 @@ def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
         for term in (t.subject, t.predicate, t.object, getattr(t.object, "datatype", None))
         if isinstance(term, ox.NamedNode)
     }
-    return {p: ns for p, ns in prefixes().items() if any(i.startswith(ns) for i in iris)}
+    return prefixes_for(iris)
 
 
 def _compact_jsonld(triples: list[ox.Triple]) -> bytes:

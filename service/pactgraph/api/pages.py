@@ -16,7 +16,6 @@ templates; it also finds the query UI's ``base.html`` so every page shares the s
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from pactgraph.namespaces import PACT, compact_iri
 from pactgraph.reason import INFERRED_GRAPH
 from pactgraph.release import Release
 from pactgraph.settings import BASE_IRI
@@ -37,7 +37,6 @@ from pactgraph.settings import BASE_IRI
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 UI_TEMPLATES_DIR = PACKAGE_DIR / "ui" / "templates"
-CONTEXT_FILE = Path(__file__).resolve().parents[1] / "context.jsonld"
 ENTITY_QUERY = "entity-query.rq"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -47,7 +46,6 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS = "http://purl.org/dc/terms/"
 SCHEMA = "http://schema.org/"
 PROV = "http://www.w3.org/ns/prov#"
-PACT = "https://w3id.org/pactgraph/ontology#"
 
 
 def _iri(text: str) -> ox.NamedNode:
@@ -148,32 +146,13 @@ def format_literal(value: str, datatype: str | None) -> str:
 # ----------------------------------------------------------------------------- prefixes
 
 
-@lru_cache(maxsize=1)
-def prefixes() -> dict[str, str]:
-    """Prefix -> namespace, from the JSON-LD context (the one list of our namespaces).
-
-    >>> prefixes()["actor"]
-    'https://w3id.org/pactgraph/id/actor/'
-    """
-    context = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
-    return {k: v for k, v in context.items() if isinstance(v, str) and v[-1] in "/#"}
-
-
 def compact(iri: str) -> str:
-    """``prefix:local`` for an IRI in a known namespace (longest match), else the IRI.
+    """``prefix:local`` for an IRI in one of our namespaces, else the IRI (see namespaces).
 
     >>> compact("https://w3id.org/pactgraph/vocab/obligation-type/defense")
     'ot:defense'
-    >>> compact("https://example.org/x")
-    'https://example.org/x'
     """
-    best = ""
-    for prefix, namespace in prefixes().items():
-        if iri.startswith(namespace) and len(namespace) > len(prefixes().get(best, "")):
-            local = iri[len(namespace) :]
-            if local and "/" not in local and "#" not in local:
-                best = prefix
-    return f"{best}:{iri[len(prefixes()[best]) :]}" if best else iri
+    return compact_iri(iri)
 
 
 # ----------------------------------------------------------------------------- the data

@@ -24,8 +24,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pactgraph.api import openapi
-from pactgraph.api.pages import prefixes, render
+from pactgraph.api.pages import render
 from pactgraph.api.sparql import ProtocolError, parse_accept, quality, read_body
+from pactgraph.namespaces import prefixes
 from pactgraph.validate import ValidationReport, compact, validate_graph
 
 router = APIRouter()
