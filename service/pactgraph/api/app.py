@@ -8,9 +8,6 @@ the pool on ``app.state``.
 
 from __future__ import annotations
 
-import json
-import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,52 +18,42 @@ from fastapi.responses import JSONResponse
 
 from pactgraph import __version__
 from pactgraph.api import dumps, linked_data, openapi, sparql, ui, validate_api
+from pactgraph.api.access import AccessLog
 from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
+from pactgraph.api.fastpath import FastPath
 from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
 
-access_log = logging.getLogger("pactgraph.access")
+# Read-only endpoints: any origin may read, and no credentials are ever honoured (an echoed
+# Origin with credentials is what lets other sites act as the user). One policy for the
+# middleware and the fast path.
+CORS_POLICY: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_credentials": False,
+    "allow_methods": ["GET", "POST", "HEAD", "OPTIONS"],
+    "allow_headers": ["*"],
+    "max_age": 86400,
+}
 
 
-class AccessLog:
-    """ASGI middleware: one JSON line per request, written when the response has been sent.
+class Service(FastAPI):
+    """The FastAPI app, with :mod:`pactgraph.api.fastpath` in front of it.
 
-    Fields: method, path, status, duration_ms and query_sha256 (the SHA-256 of the SPARQL
-    query, set by the endpoint; never the query itself, which may be large or private).
+    ``fast_path`` is set by :func:`create_app` (``None``: every request goes through
+    FastAPI, as with ``ServiceConfig(fast_path=False)``).
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    fast_path: FastPath | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if (
+            scope["type"] == "http"
+            and self.fast_path is not None
+            and await self.fast_path.answer(scope, send)
+        ):
             return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_watch(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_watch)
-        finally:
-            state = scope.get("state") or {}
-            access_log.info(
-                json.dumps(
-                    {
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                        "query_sha256": state.get("query_sha256"),
-                    }
-                )
-            )
+        await super().__call__(scope, receive, send)
 
 
 def graph_sizes(release: Release) -> dict[str, int]:
@@ -85,7 +72,7 @@ def graph_sizes(release: Release) -> dict[str, int]:
     return sizes
 
 
-def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI:
+def create_app(release: Release, config: ServiceConfig | None = None) -> Service:
     """The service over ``release``: ``/sparql``, ``/healthz``, the dumps and the UI routers.
 
     Raises :class:`pactgraph.release.ReleaseCorrupt` when a file of the release does not
@@ -105,7 +92,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
         finally:
             await pool.close()
 
-    app = FastAPI(
+    app = Service(
         title="pactgraph",
         version=__version__,
         lifespan=lifespan,
@@ -124,17 +111,10 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
     app.state.description_cache = {}
     app.state.result_cache = ResultCache(config.result_cache_bytes)
 
-    # Read-only endpoints: any origin may read, and no credentials are ever honoured (an
-    # echoed Origin with credentials is what lets other sites act as the user).
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-        allow_headers=["*"],
-        max_age=86400,
-    )
+    app.add_middleware(CORSMiddleware, **CORS_POLICY)
     app.add_middleware(AccessLog)
+    if config.fast_path:
+        app.fast_path = FastPath(app.state, CORSMiddleware(app, **CORS_POLICY))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> JSONResponse:
@@ -148,6 +128,8 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> FastAPI
                 "worker_restarts": pool.restarts,
                 "network_sandbox": pool.sandboxed,
                 "result_cache": app.state.result_cache.stats(),
+                # Requests answered by the fast path (None: it is switched off).
+                "fast_path_answers": app.fast_path.answered if app.fast_path else None,
             }
         )
 

@@ -71,6 +71,13 @@ def _config_option(
     "Bytes of query answers kept in memory for repeated queries (0: no cache).",
 )
 @click.option(
+    "--fast-path/--no-fast-path",
+    "fast_path",
+    default=_DEFAULTS.fast_path,
+    show_default=True,
+    help="Answer repeated GET queries from the result cache before FastAPI (same bytes).",
+)
+@click.option(
     "--allow-service",
     "service_allow_list",
     multiple=True,

@@ -14,8 +14,10 @@ queue is full, 504 query over the time limit.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -307,7 +309,7 @@ def _utf8(data: bytes, what: str) -> str:
         raise ProtocolError(400, f"The {what} is not valid UTF-8: {error}") from error
 
 
-def _from_pairs(pairs: list[tuple[str, str]]) -> ProtocolRequest:
+def _from_pairs(pairs: Sequence[tuple[str, str]]) -> ProtocolRequest:
     names = [name for name, _ in pairs]
     if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
         raise ProtocolError(403, UPDATE_REFUSED)
@@ -323,13 +325,33 @@ def _from_pairs(pairs: list[tuple[str, str]]) -> ProtocolRequest:
     )
 
 
-def _url_pairs(request: Request) -> list[tuple[str, str]]:
-    raw = request.scope.get("query_string", b"")
+def _parse_query_string(raw: bytes | str) -> tuple[tuple[str, str], ...]:
     text = _utf8(raw, "query string") if isinstance(raw, bytes) else raw
     try:
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        return tuple(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
     except UnicodeDecodeError as error:
         raise ProtocolError(400, f"The query string is not valid UTF-8: {error}") from error
+
+
+# Percent-decoding a query string costs more than answering from the result cache, and
+# clients repeat the same few; short ones are remembered (long ones would crowd memory).
+_MEMO_QUERY_STRING_BYTES = 4096
+_parse_query_string_memo = lru_cache(maxsize=1024)(_parse_query_string)
+
+
+def url_pairs(raw: bytes | str) -> tuple[tuple[str, str], ...]:
+    """The decoded ``name=value`` pairs of a URL query string; 400 if it is not UTF-8.
+
+    >>> url_pairs(b"query=ASK%20%7B%7D&format=json")
+    (('query', 'ASK {}'), ('format', 'json'))
+    """
+    if len(raw) <= _MEMO_QUERY_STRING_BYTES:
+        return _parse_query_string_memo(raw)
+    return _parse_query_string(raw)
+
+
+def _url_pairs(request: Request) -> list[tuple[str, str]]:
+    return list(url_pairs(request.scope.get("query_string", b"")))
 
 
 async def parse_request(request: Request, config: ServiceConfig) -> ProtocolRequest:
@@ -401,8 +423,95 @@ def _service_description(request: Request, parsed: ProtocolRequest) -> Response:
     return Response(body, 200, {"Vary": "Accept"}, media_type=fmt.content_type)
 
 
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a query request resolves to before anything runs: the task, its cache key, tag.
+
+    A pure function of the request's parameters, its ``Accept`` header, the endpoint's IRI
+    and the served release (see :func:`plan_query`), so it can be remembered per request.
+    """
+
+    task: QueryTask
+    key: CacheKey
+    etag: str
+    query_sha256: str
+
+
+def query_hash(query: str) -> str:
+    """The SHA-256 of a query's text, as the access log shows it.
+
+    >>> query_hash("ASK {}")[:12]
+    '819ea91ed5f1'
+    """
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()
+
+
+def plan_query(
+    parsed: ProtocolRequest, accept: str | None, request_base: str, state: Any
+) -> QueryPlan:
+    """Check a parsed request with a query and resolve it to a :class:`QueryPlan`.
+
+    ``state`` is the app's state (config, release, known graphs); ``request_base`` the
+    request's base URL. Raises :class:`ProtocolError` (413, 400, 406) for what the endpoint
+    refuses before a worker sees the query.
+    """
+    config: ServiceConfig = state.config
+    query = parsed.query
+    assert query is not None
+    if len(query) > config.max_query_length:
+        raise ProtocolError(
+            413, f"Query over this endpoint's limit of {config.max_query_length} characters."
+        )
+    if not query.strip():
+        raise ProtocolError(400, "The query is empty.")
+    _check_graphs(parsed, state.known_graphs)
+    result_format, graph_format = choose_formats(accept, parsed.formats)
+    task = QueryTask(
+        query=query,
+        result_format=result_format,
+        graph_format=graph_format,
+        default_graphs=tuple(parsed.default_graphs) if parsed.dataset_given else None,
+        named_graphs=tuple(parsed.named_graphs) if parsed.dataset_given else None,
+        base_iri=config.endpoint_iri(request_base),
+    )
+    key = CacheKey(
+        state.release.version,
+        task.query,
+        task.default_graphs,
+        task.named_graphs,
+        f"{result_format}|{graph_format}",
+        task.base_iri,
+    )
+    # The answer is a function of the key alone, so its tag is known before it is run.
+    return QueryPlan(task, key, key.etag(), query_hash(query))
+
+
+def tagged_headers(plan: QueryPlan, config: ServiceConfig) -> dict[str, str]:
+    """The headers of a GET/HEAD answer that may be cached: ``Vary``, ``ETag``, max-age."""
+    return {
+        "Vary": "Accept",
+        "ETag": plan.etag,
+        "Cache-Control": f"public, max-age={config.cache_max_age_s}",
+    }
+
+
+def not_modified(plan: QueryPlan, config: ServiceConfig) -> Response:
+    """304 for a GET/HEAD whose ``If-None-Match`` names the answer's tag."""
+    return Response(status_code=304, headers=tagged_headers(plan, config))
+
+
+def cache_hit(
+    plan: QueryPlan, cached: CachedAnswer, method: str, config: ServiceConfig
+) -> Response:
+    """The response for an answer found in the result cache."""
+    headers = tagged_headers(plan, config) if method in CACHEABLE_METHODS else {"Vary": "Accept"}
+    headers["X-Cache"] = "hit"
+    return Response(cached.body, 200, headers, media_type=cached.content_type)
+
+
 async def _answer(request: Request) -> Response:
-    config: ServiceConfig = request.app.state.config
+    state = request.app.state
+    config: ServiceConfig = state.config
     parsed = await parse_request(request, config)
     if parsed.query is None:
         if parsed.dataset_given:
@@ -410,48 +519,21 @@ async def _answer(request: Request) -> Response:
         if request.method == "POST":
             raise ProtocolError(400, "The POST has no query parameter.")
         return _service_description(request, parsed)
-    request.state.query_sha256 = hashlib.sha256(parsed.query.encode("utf-8")).hexdigest()
-    if len(parsed.query) > config.max_query_length:
-        raise ProtocolError(
-            413, f"Query over this endpoint's limit of {config.max_query_length} characters."
-        )
-    if not parsed.query.strip():
-        raise ProtocolError(400, "The query is empty.")
-    _check_graphs(parsed, request.app.state.known_graphs)
-    result_format, graph_format = choose_formats(request.headers.get("accept"), parsed.formats)
-    task = QueryTask(
-        query=parsed.query,
-        result_format=result_format,
-        graph_format=graph_format,
-        default_graphs=tuple(parsed.default_graphs) if parsed.dataset_given else None,
-        named_graphs=tuple(parsed.named_graphs) if parsed.dataset_given else None,
-        base_iri=config.endpoint_iri(str(request.base_url)),
-    )
-    cache: ResultCache = request.app.state.result_cache
-    key = CacheKey(
-        request.app.state.release.version,
-        task.query,
-        task.default_graphs,
-        task.named_graphs,
-        f"{result_format}|{graph_format}",
-        task.base_iri,
-    )
-    headers = {"Vary": "Accept"}
-    if request.method in CACHEABLE_METHODS:
-        # The answer is a function of the key alone, so its tag is known before it is run.
-        etag = key.etag()
-        headers["ETag"] = etag
-        headers["Cache-Control"] = f"public, max-age={config.cache_max_age_s}"
-        if _matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
+    request.state.query_sha256 = query_hash(parsed.query)
+    plan = plan_query(parsed, request.headers.get("accept"), str(request.base_url), state)
+    cacheable = request.method in CACHEABLE_METHODS
+    if cacheable and _matches(request.headers.get("if-none-match"), plan.etag):
+        return not_modified(plan, config)
+    cache: ResultCache = state.result_cache
     if cache.enabled:
-        cached = cache.get(key)
+        cached = cache.get(plan.key)
         if cached is not None:
-            headers["X-Cache"] = "hit"
-            return Response(cached.body, 200, headers, media_type=cached.content_type)
+            return cache_hit(plan, cached, request.method, config)
+    headers = tagged_headers(plan, config) if cacheable else {"Vary": "Accept"}
+    if cache.enabled:
         headers["X-Cache"] = "miss"
     try:
-        answer = await request.app.state.pool.run(task)
+        answer = await state.pool.run(plan.task)
     except PoolBusy:
         raise ProtocolError(
             503,
@@ -463,7 +545,7 @@ async def _answer(request: Request) -> Response:
     headers["Content-Length"] = str(answer.length)
     if answer.body is not None:
         if answer.status == 200 and cache.enabled:
-            cache.put(key, CachedAnswer(answer.content_type, answer.body))
+            cache.put(plan.key, CachedAnswer(answer.content_type, answer.body))
         return Response(answer.body, answer.status, headers, media_type=answer.content_type)
     return StreamingResponse(answer.stream, answer.status, headers, media_type=answer.content_type)
 

@@ -1,0 +1,184 @@
+"""The fast path: repeated ``GET``/``HEAD /sparql`` queries answered before FastAPI is entered.
+
+Profiling a cached entity lookup showed the answer itself (cache look-up and response) at
+about a quarter of the request's time in the app; the rest went to FastAPI's routing,
+dependency solving, its middleware layers and parsing the same query string twice. So the
+app (:class:`pactgraph.api.app.Service`) first offers every HTTP request to
+:meth:`FastPath.answer`, which answers exactly two cases and declines everything else:
+
+- a ``GET``/``HEAD`` whose ``If-None-Match`` names the answer's tag: 304;
+- a ``GET``/``HEAD`` whose answer is in the result cache: 200 with the cached body.
+
+It does not re-implement them: the request is resolved by the endpoint's own
+:func:`pactgraph.api.sparql.plan_query` (remembered per query string, ``Accept`` header
+and base URL, all of which it is a pure function of), the responses are built by the
+endpoint's own :func:`~pactgraph.api.sparql.not_modified` and
+:func:`~pactgraph.api.sparql.cache_hit`, CORS headers are added by the app's own
+``CORSMiddleware`` policy, and the access-log line by :func:`pactgraph.api.access.log_request`.
+Anything the planner refuses (a bad query, an update, an unknown format or graph), a cache
+miss, a POST and every other path go to FastAPI untouched, which answers them as before.
+Tests compare both paths byte for byte (``tests/test_fastpath.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+
+from pactgraph.api.access import log_request
+from pactgraph.api.cache import CachedAnswer, ResultCache
+from pactgraph.api.sparql import (
+    CACHEABLE_METHODS,
+    ProtocolError,
+    QueryPlan,
+    _from_pairs,
+    _matches,
+    cache_hit,
+    not_modified,
+    plan_query,
+    url_pairs,
+)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+PATH = "/sparql"
+# Plans are small, but their key holds the query string: long ones are planned every time.
+_MEMO_QUERY_STRING_BYTES = 4096
+# The request headers the fast path reads (the first of each, as Starlette's Headers does).
+_WANTED = frozenset({b"accept", b"host", b"if-none-match", b"origin"})
+# Response heads kept (each a few hundred bytes).
+_HEADS = 4096
+
+
+@lru_cache(maxsize=64)
+def base_url(scheme: str, server: tuple[str, int] | None, host: str | None, root: str) -> str:
+    """The request's base URL exactly as Starlette computes ``request.base_url``.
+
+    >>> base_url("http", ("127.0.0.1", 8000), "example.org:8000", "")
+    'http://example.org:8000/'
+    >>> base_url("http", ("127.0.0.1", 8000), None, "/kg")
+    'http://127.0.0.1:8000/kg/'
+    """
+    headers = [(b"host", host.encode("latin-1"))] if host is not None else []
+    scope = {
+        "type": "http",
+        "scheme": scheme,
+        "server": server,
+        "path": root or "/",
+        "root_path": root,
+        "query_string": b"",
+        "headers": headers,
+    }
+    return str(Request(scope).base_url)
+
+
+class FastPath:
+    """Answers 304s and result-cache hits of ``GET``/``HEAD /sparql`` from the app's state."""
+
+    def __init__(self, state: Any, cors: CORSMiddleware) -> None:
+        self.state = state
+        self.cors = cors
+        self.cache: ResultCache = state.result_cache
+        self._plan_memo = lru_cache(maxsize=1024)(self._plan)
+        self.answered = 0  # requests answered here (shown by /healthz)
+        # (tag, method, Origin, body type and size or None for 304) -> start message; _head.
+        self._heads: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def _plan(self, query_string: bytes, accept: str | None, base: str) -> QueryPlan | None:
+        """The endpoint's plan for a GET query string; ``None`` when it is not a plain query."""
+        try:
+            parsed = _from_pairs(url_pairs(query_string))
+            if parsed.query is None:  # the service description, or an error: FastAPI's
+                return None
+            return plan_query(parsed, accept, base, self.state)
+        except ProtocolError:
+            return None
+
+    def plan(self, query_string: bytes, accept: str | None, base: str) -> QueryPlan | None:
+        """:meth:`_plan`, remembered for query strings up to 4 KB."""
+        if len(query_string) > _MEMO_QUERY_STRING_BYTES:
+            return self._plan(query_string, accept, base)
+        return self._plan_memo(query_string, accept, base)
+
+    async def answer(self, scope: dict[str, Any], send: Send) -> bool:
+        """Answer ``scope`` if it is a 304 or a cache hit of ``/sparql``; whether it did."""
+        method = scope["method"]
+        if method not in CACHEABLE_METHODS or scope["path"] != PATH:
+            return False
+        query_string = scope.get("query_string", b"")
+        if not query_string:
+            return False
+        started = time.perf_counter()
+        found: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name in _WANTED and name not in found:
+                found[name] = value
+        accept = found.get(b"accept")
+        host = found.get(b"host")
+        base = base_url(
+            scope.get("scheme", "http"),
+            tuple(scope["server"]) if scope.get("server") else None,
+            host.decode("latin-1") if host is not None else None,
+            scope.get("root_path", ""),
+        )
+        accept_text = accept.decode("latin-1") if accept is not None else None
+        plan = self.plan(query_string, accept_text, base)
+        if plan is None:
+            return False
+        if_none_match = found.get(b"if-none-match")
+        if if_none_match is not None and _matches(if_none_match.decode("latin-1"), plan.etag):
+            cached = None
+        else:
+            if not self.cache.enabled:
+                return False
+            cached = self.cache.get(plan.key, count_miss=False)  # FastAPI counts a miss
+            if cached is None:
+                return False
+        origin = found.get(b"origin")
+        # The tag stands for the whole cache key; the body's type and size pin the answer.
+        body = (cached.content_type, len(cached.body)) if cached is not None else None
+        head_key = (plan.etag, method, origin, body)
+        head = self._heads.get(head_key)
+        if head is None:
+            head = await self._head(scope, plan, method, cached)
+            if len(self._heads) >= _HEADS:
+                self._heads.pop(next(iter(self._heads)))  # the oldest entry goes first
+            self._heads[head_key] = head
+        await send(head)
+        await send({"type": "http.response.body", "body": b"" if cached is None else cached.body})
+        self.answered += 1
+        log_request(method, scope["path"], head["status"], started, plan.query_sha256)
+        return True
+
+    async def _head(
+        self,
+        scope: dict[str, Any],
+        plan: QueryPlan,
+        method: str,
+        cached: CachedAnswer | None,
+    ) -> dict[str, Any]:
+        """The ``http.response.start`` message, as the endpoint and the CORS policy make it.
+
+        A pure function of the plan, the method, the cached answer's type and size and the
+        request's ``Origin`` (the only request header the CORS policy reads), so
+        :meth:`answer` builds it once per combination and then reuses it.
+        """
+        config = self.state.config
+        if cached is None:
+            response = not_modified(plan, config)
+        else:
+            response = cache_hit(plan, cached, method, config)
+        messages: list[dict[str, Any]] = []
+
+        async def keep(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        start = {"type": "http.response.start", "status": response.status_code}
+        start["headers"] = response.raw_headers
+        await self.cors.send(start, send=keep, request_headers=Headers(scope=scope))
+        return messages[0]

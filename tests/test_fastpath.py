@@ -1,0 +1,216 @@
+"""The fast path (pactgraph.api.fastpath) answers exactly what FastAPI would, over real HTTP.
+
+Two servers of the mini release run side by side: one with the fast path (the default), one
+with ``fast_path=False`` (every request through FastAPI). Both are given the same public base
+IRI, so the same request has the same cache key and tag on both. Each request is sent twice
+to each server (the first fills the result cache), and the second answers are compared: status,
+every header but ``date`` in the order sent, and the body, byte for byte. The fast server's
+``/healthz`` counter shows which requests it answered itself, so a test cannot pass by
+falling through to FastAPI everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pactgraph.api.sparql import query_hash
+from pactgraph.formats import FORMATS_BY_KIND
+from pactgraph.release import Release
+
+SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 7"
+CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 7"
+BASE = "https://pactgraph.test/"  # one endpoint IRI for both servers: same keys, same tags
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two servers: ``fast`` (fast path on) and ``full`` (every request via FastAPI)."""
+
+    fast: httpx.Client
+    full: httpx.Client
+    log: Path
+
+    def fast_answers(self) -> int:
+        return self.fast.get("/healthz").json()["fast_path_answers"]
+
+
+@pytest.fixture(scope="module")
+def pair(mini_release: Release, start_service, tmp_path_factory) -> Iterator[Pair]:
+    log = tmp_path_factory.mktemp("fastpath") / "fast.log"
+    limits = {"public_base_iri": BASE, "max_concurrent": 1, "max_query_length": 2000}
+    with (
+        start_service(mini_release, log_path=log, **limits) as fast_url,
+        start_service(mini_release, fast_path=False, **limits) as full_url,
+        httpx.Client(base_url=fast_url, timeout=60) as fast,
+        httpx.Client(base_url=full_url, timeout=60) as full,
+    ):
+        assert full.get("/healthz").json()["fast_path_answers"] is None
+        yield Pair(fast, full, log)
+
+
+def _seen(response: httpx.Response) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    headers = [(k.lower(), v) for k, v in response.headers.raw if k.lower() != b"date"]
+    return response.status_code, headers, response.content
+
+
+def _same_on_both(pair: Pair, method: str, *, by_fast_path: bool, **request) -> httpx.Response:
+    """Send the request twice to each server; the second answers must be identical.
+
+    The first request to each fills the result cache (if the answer is cacheable);
+    ``by_fast_path`` says whether the fast server must answer the second one itself.
+    """
+    answers = []
+    for client in (pair.fast, pair.full):
+        client.request(method, "/sparql", **request)
+        before = pair.fast_answers()
+        answers.append(client.request(method, "/sparql", **request))
+        if client is pair.fast:
+            assert pair.fast_answers() - before == (1 if by_fast_path else 0)
+    fast, full = answers
+    assert _seen(fast) == _seen(full)
+    return fast
+
+
+def _by_format() -> list[tuple[str, str, str]]:
+    return [
+        (SELECT if kind == "results" else CONSTRUCT, name, fmt.media_type)
+        for kind, table in FORMATS_BY_KIND.items()
+        for name, fmt in table.items()
+    ]
+
+
+@pytest.mark.parametrize(("query", "name", "media_type"), _by_format())
+def test_a_cache_hit_is_the_same_in_every_format(pair: Pair, query, name, media_type) -> None:
+    by_accept = _same_on_both(
+        pair, "GET", by_fast_path=True, params={"query": query}, headers={"Accept": media_type}
+    )
+    assert by_accept.status_code == 200
+    assert by_accept.headers["x-cache"] == "hit"
+    assert by_accept.headers["content-type"].split(";")[0] == media_type
+    assert by_accept.content
+    by_param = _same_on_both(
+        pair, "GET", by_fast_path=True, params={"query": query + " # p", "format": name}
+    )
+    assert by_param.headers["content-type"] == by_accept.headers["content-type"]
+
+
+def test_cors_and_head_are_the_same(pair: Pair) -> None:
+    params = {"query": SELECT + " # cors"}
+    cors = _same_on_both(
+        pair, "GET", by_fast_path=True, params=params, headers={"Origin": "https://a.example"}
+    )
+    assert cors.headers["access-control-allow-origin"] == "*"
+    assert cors.headers["vary"] == "Accept, Origin"
+    plain = _same_on_both(pair, "GET", by_fast_path=True, params=params)
+    assert "access-control-allow-origin" not in plain.headers
+    head = _same_on_both(pair, "HEAD", by_fast_path=True, params=params)
+    assert head.content == b""
+    assert head.headers["content-length"] == plain.headers["content-length"]
+
+
+def test_if_none_match_gives_the_same_304(pair: Pair) -> None:
+    params = {"query": SELECT + " # 304"}
+    etag = pair.full.get("/sparql", params=params).headers["etag"]
+    for tags in (etag, f'W/"other", {etag}', "*"):
+        answer = _same_on_both(
+            pair, "GET", by_fast_path=True, params=params, headers={"If-None-Match": tags}
+        )
+        assert answer.status_code == 304
+        assert answer.content == b""
+        assert answer.headers["etag"] == etag
+    other = _same_on_both(
+        pair, "GET", by_fast_path=True, params=params, headers={"If-None-Match": '"x"'}
+    )
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("request_args", "status"),
+    [
+        ({"params": {"query": "SELECT * {"}}, 400),
+        ({"params": {"update": "CLEAR ALL"}}, 403),
+        ({"params": {"query": "ASK {}", "update": "CLEAR ALL"}}, 403),
+        ({"params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400),
+        ({"params": {"query": SELECT}, "headers": {"Accept": "image/png"}}, 406),
+        ({"params": {"query": SELECT, "format": "png"}}, 406),
+        ({"params": {"query": SELECT, "default-graph-uri": "http://elsewhere.example/g"}}, 400),
+        ({"params": {"query": "ASK {} #" + "x" * 2000}}, 413),
+        ({"params": {"query": "   "}}, 400),
+        ({"params": {"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}}, 400),
+    ],
+)
+def test_what_is_not_a_plain_hit_goes_to_fastapi(pair: Pair, request_args, status) -> None:
+    answer = _same_on_both(pair, "GET", by_fast_path=False, **request_args)
+    assert answer.status_code == status
+    if status >= 400:
+        assert "etag" not in answer.headers
+        assert answer.text.strip()
+
+
+def test_other_methods_and_paths_go_to_fastapi(pair: Pair) -> None:
+    query = SELECT + " # other methods"
+    posted = _same_on_both(pair, "POST", by_fast_path=False, data={"query": query})
+    assert posted.headers["x-cache"] == "hit" and "etag" not in posted.headers
+    refused = _same_on_both(pair, "PUT", by_fast_path=False, params={"query": query})
+    assert refused.status_code == 405
+    update = _same_on_both(
+        pair,
+        "POST",
+        by_fast_path=False,
+        content=b"CLEAR ALL",
+        headers={"Content-Type": "application/sparql-update"},
+    )
+    assert update.status_code == 403
+    # The service description names its server's own URLs, so only the route is compared.
+    before = pair.fast_answers()
+    described = pair.fast.get("/sparql", headers={"Accept": "text/turtle"})
+    assert described.status_code == 200 and b"sd:Service" in described.content
+    assert described.headers["content-type"] == "text/turtle; charset=utf-8"
+    assert pair.fast.get("/sparql/", params={"query": query}).status_code in (307, 404)
+    assert pair.fast_answers() == before
+
+
+def test_cache_counters_and_access_log(pair: Pair) -> None:
+    query = SELECT + " # counters"
+    stats = pair.fast.get("/healthz").json()["result_cache"]
+    fast_before = pair.fast_answers()
+    answers = [pair.fast.get("/sparql", params={"query": query}) for _ in range(3)]
+    after = pair.fast.get("/healthz").json()["result_cache"]
+    assert [a.headers["x-cache"] for a in answers] == ["miss", "hit", "hit"]
+    # One miss (counted once, not again by the fast path's own look), then two hits, both
+    # answered by the fast path.
+    assert (after["misses"] - stats["misses"], after["hits"] - stats["hits"]) == (1, 2)
+    assert pair.fast_answers() - fast_before == 2
+    digest = query_hash(query)
+    deadline = time.monotonic() + 30
+    entries: list[dict] = []
+    while len(entries) < 3 and time.monotonic() < deadline:
+        lines = [line for line in pair.log.read_text().splitlines() if line[:1] == "{"]
+        entries = [e for e in map(json.loads, lines) if e["query_sha256"] == digest]
+        time.sleep(0.05)
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [("GET", "/sparql", 200)] * 3
+    assert all(e["duration_ms"] >= 0 for e in entries)
+
+
+def test_the_host_is_part_of_the_key_without_a_public_base(
+    mini_release: Release, start_service
+) -> None:
+    """Relative IRIs resolve against the request's own URL: another Host, another answer."""
+    query = "SELECT ?x WHERE { BIND(<relative> AS ?x) }"
+    with start_service(mini_release, max_concurrent=1) as url, httpx.Client(base_url=url) as http:
+        answers = {}
+        for host in ("one.example", "two.example", "one.example"):
+            answer = http.get("/sparql", params={"query": query}, headers={"Host": host})
+            answers.setdefault(host, []).append(answer)
+        first, again = answers["one.example"]
+        assert again.headers["x-cache"] == "hit" and again.content == first.content
+        assert b"one.example" in first.content
+        assert b"two.example" in answers["two.example"][0].content
+        assert answers["two.example"][0].headers["etag"] != first.headers["etag"]
