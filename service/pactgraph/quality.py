@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from rdflib import Dataset, URIRef
 from rdflib.namespace import NamespaceManager
 
+from pactgraph.namespaces import prefixes
 from pactgraph.reason import INFERRED_GRAPH
 from pactgraph.settings import SETTINGS, Settings
 
@@ -93,18 +94,26 @@ def load_checks(settings: Settings = SETTINGS) -> list[QualityCheck]:
     return [QualityCheck.load(path) for path in sorted(settings.qc_dir.glob("*.rq"))]
 
 
-def asserted_store(dataset: Dataset) -> ox.Store:
-    """An in-memory pyoxigraph store of the dataset without its inferred graph."""
-    from pactgraph.store import memory_store  # store imports build, which imports the gates
+def asserted_store(data: ox.Store | Dataset) -> ox.Store:
+    """A pyoxigraph store of the data without its inferred graph (a copy only if need be)."""
+    from pactgraph.store import memory_store  # imported late: the CLI starts faster
 
-    asserted = Dataset()
-    asserted.namespace_manager = dataset.namespace_manager
-    for graph in dataset.graphs():
-        if graph.identifier != INFERRED_GRAPH:
-            target = asserted.graph(graph.identifier)
-            for triple in graph:
-                target.add(triple)
-    return memory_store(asserted)
+    if isinstance(data, Dataset):
+        data = memory_store(data)
+    inferred = ox.NamedNode(INFERRED_GRAPH)
+    if not data.contains_named_graph(inferred):
+        return data
+    asserted = ox.Store()
+    asserted.extend(q for q in data if q.graph_name != inferred)
+    return asserted
+
+
+def _names() -> NamespaceManager:
+    """Our prefixes, to show nodes in findings as ``actor:x`` rather than full IRIs."""
+    names = NamespaceManager(Dataset(), bind_namespaces="rdflib")
+    for prefix, namespace in prefixes().items():
+        names.bind(prefix, namespace, override=True)
+    return names
 
 
 def _show(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, names: NamespaceManager) -> str:
@@ -145,26 +154,27 @@ def run_check(
 
 
 def run_checks(
-    dataset: Dataset,
+    data: ox.Store | Dataset,
     checks: list[QualityCheck] | None = None,
     settings: Settings = SETTINGS,
 ) -> list[Finding]:
-    """Run every check (by default all of ``queries/qc/``) on a dataset; return all findings.
+    """Run every check (by default all of ``queries/qc/``) on the data; return all findings.
 
     >>> from pactgraph.dataset import load_dataset
     >>> run_checks(load_dataset())
     []
     """
-    store = asserted_store(dataset)
+    store = asserted_store(data)
+    names = _names()
     findings: list[Finding] = []
     for check in load_checks(settings) if checks is None else checks:
-        findings.extend(run_check(store, check, dataset.namespace_manager))
+        findings.extend(run_check(store, check, names))
     return findings
 
 
-def quality_gate(dataset: Dataset, settings: Settings = SETTINGS) -> list[str]:
+def quality_gate(store: ox.Store, settings: Settings = SETTINGS) -> list[str]:
     """Build gate: one line per finding of every quality check (empty = pass)."""
-    return [str(finding) for finding in run_checks(dataset, settings=settings)]
+    return [str(finding) for finding in run_checks(store, settings=settings)]
 
 
 @click.command("check")
@@ -182,7 +192,7 @@ def check_command(only: tuple[str, ...]) -> None:
     check. Exits 1 when any check finds something.
     """
     from pactgraph.cli import current_settings  # the CLI imports this module
-    from pactgraph.dataset import load_dataset
+    from pactgraph.dataset import load_store
 
     settings = current_settings()
     checks = load_checks(settings)
@@ -192,7 +202,7 @@ def check_command(only: tuple[str, ...]) -> None:
             f"no such check: {', '.join(sorted(unknown))}", param_hint="--only"
         )
     chosen = [check for check in checks if not only or check.name in only]
-    findings = run_checks(load_dataset(settings=settings), chosen, settings)
+    findings = run_checks(load_store(settings=settings), chosen, settings)
     for finding in findings:
         click.echo(str(finding))
     for check in chosen:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from pactgraph.build import nquads_dump, to_oxigraph_dataset
-from pactgraph.dataset import load_dataset
+from pactgraph.dataset import load_store
 from pactgraph.release import Release, is_current, latest_release
 from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings
+from pactgraph.terms import oxigraph_quads
 
 
 def memory_store(dataset: Dataset) -> ox.Store:
@@ -30,7 +30,7 @@ def memory_store(dataset: Dataset) -> ox.Store:
     1
     """
     store = ox.Store()
-    store.load(nquads_dump(to_oxigraph_dataset(dataset)), format=ox.RdfFormat.N_QUADS)
+    store.extend(oxigraph_quads(dataset))
     return store
 
 
@@ -51,4 +51,4 @@ def open_store(out: Path = DEFAULT_DIST, settings: Settings = SETTINGS) -> ox.St
     release = current_release(out, settings)
     if release is not None:
         return release.open_store()
-    return memory_store(load_dataset(settings=settings))
+    return load_store(settings=settings)
