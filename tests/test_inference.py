@@ -1,5 +1,6 @@
 """The inferred graph: superclass queries work without a reasoner, the asserted graphs stay
 untouched, only new triples about our own nodes are added, and the result is deterministic.
+The stratified store implementation is checked against a naive fixpoint of the same rules.
 """
 
 from __future__ import annotations
@@ -8,12 +9,19 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import OWL, RDF, RDFS, Dataset, URIRef
+from rdflib import OWL, RDF, RDFS, Dataset, Graph, URIRef
 
+from pactgraph import reason
 from pactgraph.build import GATES
-from pactgraph.dataset import DataFiles, load_dataset
-from pactgraph.inference import DATA_NAMESPACES, add_inferred_graph, infer
-from pactgraph.reason import INFERRED_GRAPH
+from pactgraph.dataset import DataFiles, load_dataset, load_store
+from pactgraph.inference import (
+    DATA_NAMESPACES,
+    INFERRED_GRAPH,
+    add_inferred_graph,
+    add_inferred_graph_to_store,
+    infer,
+    inferred_quads,
+)
 from pactgraph.settings import SETTINGS
 from pactgraph.store import memory_store
 
@@ -126,3 +134,99 @@ def test_inferred_graph_gate_is_registered_after_the_checks() -> None:
     names = [name for name, _gate in GATES]
     assert "inferred-graph" in names
     assert names.index("inferred-graph") > names.index("reasoning")
+
+
+# --- the store implementation against a naive fixpoint ---------------------------------------
+
+Triple = tuple[URIRef, URIRef, URIRef]
+
+
+def _naive_inferred(graph: Graph) -> set[Triple]:
+    """Every rule of pactgraph.inference applied to all facts, round after round, until
+    nothing changes; then the new triples about our nodes. Slow and obviously faithful."""
+
+    def named(predicate: URIRef) -> set[tuple[URIRef, URIRef]]:
+        pairs = graph.subject_objects(predicate)
+        return {(a, b) for a, b in pairs if isinstance(a, URIRef) and isinstance(b, URIRef)}
+
+    up_class = named(RDFS.subClassOf) | {x for a, b in named(OWL.equivalentClass)
+                                         for x in ((a, b), (b, a))}  # fmt: skip
+    up_property = named(RDFS.subPropertyOf) | {x for a, b in named(OWL.equivalentProperty)
+                                               for x in ((a, b), (b, a))}  # fmt: skip
+    inverse = {x for a, b in named(OWL.inverseOf) for x in ((a, b), (b, a))}
+    domains, ranges = named(RDFS.domain), named(RDFS.range)
+    symmetric = set(graph.subjects(RDF.type, OWL.SymmetricProperty))
+    transitive = set(graph.subjects(RDF.type, OWL.TransitiveProperty))
+    asserted = set(graph)
+    facts = set(asserted)
+    while True:
+        new = set()
+        for s, p, o in facts:
+            if p == RDF.type:
+                new |= {(s, RDF.type, d) for c, d in up_class if c == o}
+                continue
+            new |= {(s, q, o) for r, q in up_property if r == p}
+            new |= {(s, RDF.type, d) for q, d in domains if q == p}
+            if isinstance(o, URIRef):
+                new |= {(o, RDF.type, r) for q, r in ranges if q == p}
+                new |= {(o, q, s) for r, q in inverse if r == p}
+                new |= {(o, p, s)} if p in symmetric else set()
+                if p in transitive:
+                    new |= {(s, p, z) for y, q, z in facts if q == p and y == o}
+        if new <= facts:
+            break
+        facts |= new
+    trivial = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
+    return {
+        (s, p, o)
+        for s, p, o in facts - asserted
+        if str(s).startswith(DATA_NAMESPACES) and not (p == RDF.type and o in trivial)
+    }
+
+
+def _store_triples(store: ox.Store) -> set[tuple]:
+    return {
+        tuple(reason.to_rdflib(t) for t in (q.subject, q.predicate, q.object))
+        for q in inferred_quads(store)
+    }
+
+
+@pytest.mark.parametrize("which", ["shipped", "fixture"])
+def test_store_rules_match_the_naive_fixpoint(
+    which: str, shipped: Dataset, fixture_dataset: Dataset
+) -> None:
+    dataset = shipped if which == "shipped" else fixture_dataset
+    union = reason.asserted_graph(dataset)
+    expected = _naive_inferred(union)
+    assert expected  # the comparison means something
+    files = DataFiles.discover(SETTINGS)
+    paths = None if which == "shipped" else [*files.ontology, *files.vocab,
+                                             INFERENCE_DIR / "instruments.ttl"]  # fmt: skip
+    assert _store_triples(load_store(paths)) == expected
+    assert set(infer(dataset)) == expected
+
+
+def test_store_graph_is_added_sorted_replaced_and_counted() -> None:
+    store = load_store()
+    graph = ox.NamedNode(INFERRED_GRAPH)
+    before = {q for q in store if q.graph_name != graph}
+    added = add_inferred_graph_to_store(store)
+    quads = list(store.quads_for_pattern(None, None, None, graph))
+    assert added == len(quads) > 0
+    assert {q for q in store if q.graph_name != graph} == before
+    # Nothing asserted is repeated, and a second run replaces rather than grows the graph.
+    assert not {q.triple for q in quads} & {q.triple for q in before}
+    assert add_inferred_graph_to_store(store) == added
+    assert len(list(store.quads_for_pattern(None, None, None, graph))) == added
+
+
+def test_store_order_is_deterministic_and_sorted() -> None:
+    first, second = inferred_quads(load_store()), inferred_quads(load_store())
+    assert first == second
+    keys = [tuple(str(t) for t in q.triple) for q in first]
+    assert keys == sorted(keys)
+
+
+def test_reasoning_and_inference_name_the_same_inferred_graph() -> None:
+    assert reason.INFERRED_GRAPH is INFERRED_GRAPH
+    assert str(INFERRED_GRAPH) == "https://w3id.org/pactgraph/graph/inferred"

@@ -22,6 +22,31 @@ How it runs:
   (``owlrl``) is computed over the same graph and every individual that ends up in two
   disjoint classes is reported, with the asserted type, domain or range that put it in each.
 
+Two engines, one report:
+
+* ``hermit`` (the reference): HermiT decides consistency and satisfiability of the whole
+  graph; used below :data:`HERMIT_MAX_TRIPLES` asserted triples. Its start-up and hand-over
+  grow with the data (36 s at 100k triples), so it cannot gate a million-triple build.
+* ``rules``: HermiT on the schema alone (every OWL/RDFS axiom of every graph, a few thousand
+  triples: it finds the unsatisfiable classes) plus an OWL 2 RL check of the instances on the
+  pyoxigraph store: the closure of :mod:`pactgraph.inference` (class and property hierarchy,
+  domain and range, inverse, symmetric, transitive), ``owl:sameAs`` merged, then every
+  individual in two disjoint classes (or in ``owl:Nothing``) is a clash, and every literal
+  outside a datatype range an error. ``PACTGRAPH_REASONER=hermit|rules`` forces one.
+
+Why the rules decide the same as HermiT for our ontology: the ontology uses only class and
+property declarations, ``rdfs:subClassOf``, ``rdfs:subPropertyOf``, ``rdfs:domain``,
+``rdfs:range``, ``owl:disjointWith``, ``owl:AllDisjointClasses`` and
+``owl:SymmetricProperty``, all between named classes and properties. With those axioms the
+only way instance data can contradict the ontology is an individual that must belong to two
+disjoint classes (or to an unsatisfiable one, which then has two disjoint superclasses), or a
+literal outside a datatype range; nothing (no existential, cardinality, union or nominal) can
+create new individuals or equalities. The OWL 2 RL/RDF rules are complete for such atomic
+consequences (W3C OWL 2 Profiles, theorem PR1), and the RDFS-plus-disjointness fragment
+above is exactly what :func:`pactgraph.inference.entail` closes. ``UNCOVERED`` lists what the
+rules do not handle: the rules engine refuses (rather than passes) any graph that uses it, and
+``tests/test_reason.py`` fails when ``ontology/pactgraph.ttl`` starts using it.
+
 >>> report = ReasoningReport(consistent=True, unsatisfiable=(), clashes=(), triples=3)
 >>> report.problems()
 []
@@ -34,22 +59,37 @@ Unsatisfiable classes: none.
 from __future__ import annotations
 
 import io
+import os
+import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
-from pactgraph.settings import GRAPH_IRI_BASE
-
 # The inferred graph is derived from the asserted ones; reasoning always looks at the latter.
-INFERRED_GRAPH = URIRef(GRAPH_IRI_BASE + "inferred")
+from pactgraph.inference import INFERRED_GRAPH, Entailment, Term, asserted_quads, entail, iri
+from pactgraph.namespaces import prefixes
+
+# Below this many asserted triples HermiT checks the whole graph; at or above, the rules do.
+HERMIT_MAX_TRIPLES = 50_000
+# ``PACTGRAPH_REASONER=hermit`` or ``=rules`` forces an engine whatever the size.
+ENGINE_VARIABLE = "PACTGRAPH_REASONER"
+# engine -> (name in a problem line, name in the report)
+ENGINE_NAMES = {
+    "hermit": ("HermiT", "HermiT (owlready2)"),
+    "rules": (
+        "OWL 2 RL rules",
+        "HermiT (owlready2) on the schema, OWL 2 RL rules on the instances",
+    ),
+}
 
 # An IRI owlready2 needs to name the ontology it loads the N-Triples into (never published).
 _INPUT_ONTOLOGY = "https://w3id.org/pactgraph/reasoning-input"
@@ -100,17 +140,21 @@ class ReasoningReport:
     seconds: float = 0.0
     # Contradictions the OWL 2 RL pass found that are not disjointness clashes.
     other_errors: tuple[str, ...] = field(default=())
+    engine: str = "hermit"
+    # Constructs the rules engine cannot decide (it refuses rather than guesses).
+    uncovered: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         """True when the graph may be released: consistent and every class satisfiable."""
-        return self.consistent and not self.unsatisfiable
+        return self.consistent and not self.unsatisfiable and not self.uncovered
 
     def problems(self) -> list[str]:
         """One line per problem (what a build gate returns); empty when :attr:`ok`."""
         problems: list[str] = []
         if not self.consistent:
-            problems.append("the ontology and data are inconsistent (HermiT)")
+            short_name = ENGINE_NAMES[self.engine][0]
+            problems.append(f"the ontology and data are inconsistent ({short_name})")
             for clash in self.clashes:
                 why = "; ".join(clash.reasons)
                 problems.append(f"{clash}" + (f" — because {why}" if why else ""))
@@ -123,11 +167,14 @@ class ReasoningReport:
         problems.extend(
             f"class {c} is unsatisfiable (it can have no member)" for c in self.unsatisfiable
         )
+        problems.extend(
+            f"the rules cannot check {u}; run with {ENGINE_VARIABLE}=hermit" for u in self.uncovered
+        )
         return problems
 
     def text(self) -> str:
         """The report in plain words, as ``pactgraph reason`` prints it."""
-        lines = [f"Reasoner: HermiT (owlready2), {self.triples} triples."]
+        lines = [f"Reasoner: {ENGINE_NAMES[self.engine][1]}, {self.triples} triples."]
         lines.append(f"Consistent: {'yes' if self.consistent else 'NO'}.")
         if not self.consistent:
             if self.clashes:
@@ -143,6 +190,9 @@ class ReasoningReport:
         else:
             names = ", ".join(self.unsatisfiable) or "none"
             lines.append(f"Unsatisfiable classes: {names}.")
+        if self.uncovered:
+            lines.append("Not checked (outside the rules):")
+            lines.extend(f"  - {u}" for u in self.uncovered)
         return "\n".join(lines)
 
 
@@ -216,12 +266,340 @@ def reason(data: Graph | Dataset) -> ReasoningReport:
     )
 
 
-def reasoning_gate(dataset: Dataset, settings: object = None) -> list[str]:
+def choose_engine(triples: int) -> str:
+    """The engine for a graph of this many asserted triples, unless the environment forces one.
+
+    >>> os.environ.pop(ENGINE_VARIABLE, None) and None
+    >>> choose_engine(10), choose_engine(HERMIT_MAX_TRIPLES)
+    ('hermit', 'rules')
+    """
+    forced = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
+    if forced and forced not in ENGINE_NAMES:
+        raise click.UsageError(f"{ENGINE_VARIABLE} must be one of {', '.join(ENGINE_NAMES)}")
+    return forced or ("hermit" if triples < HERMIT_MAX_TRIPLES else "rules")
+
+
+def default_names() -> NamespaceManager:
+    """The project's prefixes (``context.jsonld``), to print IRIs as ``prefix:local``.
+
+    >>> default_names().normalizeUri(URIRef("https://w3id.org/pactgraph/ontology#Bill"))
+    'pact:Bill'
+    """
+    names = NamespaceManager(Graph(bind_namespaces="none"), bind_namespaces="none")
+    for prefix, namespace in prefixes().items():
+        names.bind(prefix, namespace)
+    return names
+
+
+def reason_store(store: ox.Store, names: NamespaceManager | None = None) -> ReasoningReport:
+    """Check the asserted graphs of a store with the engine its size calls for.
+
+    >>> from pactgraph.dataset import load_store
+    >>> reason_store(load_store()).ok
+    True
+    """
+    names = names or default_names()
+    inferred = sum(1 for _ in store.quads_for_pattern(None, None, None, iri(INFERRED_GRAPH)))
+    triples = len(store) - inferred
+    if choose_engine(triples) == "hermit":
+        return reason(store_graph(store, names))
+    return reason_with_rules(store, names, triples)
+
+
+def reasoning_problems(store: ox.Store, settings: object = None) -> list[str]:
     """Build gate: the problems that forbid a release (empty when consistent and satisfiable).
 
-    ``settings`` is accepted for the gate signature; reasoning needs only the dataset.
+    ``settings`` is accepted for the gate signature; reasoning needs only the store.
     """
-    return reason(dataset).problems()
+    return reason_store(store).problems()
+
+
+# --- converting store terms ----------------------------------------------------------------
+
+_XSD_STRING = str(XSD.string)
+
+
+def _literal(term: ox.Literal) -> Literal:
+    # rdflib keeps a plain string literal without a datatype; oxigraph says xsd:string.
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+
+
+# pyoxigraph term type -> the rdflib term with the same meaning
+_TO_RDFLIB: dict[type, Callable[[ox.NamedNode | ox.BlankNode | ox.Literal], Node]] = {
+    ox.NamedNode: lambda t: URIRef(t.value),
+    ox.BlankNode: lambda t: BNode(t.value),
+    ox.Literal: _literal,  # type: ignore[dict-item]
+}
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    """The rdflib term for a pyoxigraph term.
+
+    >>> to_rdflib(ox.Literal("3", datatype=ox.NamedNode(str(XSD.integer))))
+    rdflib.term.Literal('3', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
+    """
+    return _TO_RDFLIB[type(term)](term)
+
+
+def _add_quads(graph: Graph, quads: Iterable[ox.Quad]) -> None:
+    for quad in quads:
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+
+
+def store_graph(store: ox.Store, names: NamespaceManager) -> Graph:
+    """The union of a store's asserted graphs as one rdflib Graph (what HermiT is fed)."""
+    graph = Graph(bind_namespaces="none")
+    graph.namespace_manager = names
+    _add_quads(graph, asserted_quads(store))
+    return graph
+
+
+# --- the rules engine ----------------------------------------------------------------------
+
+# The OWL vocabulary as rdflib declares it; by the OWL convention lower-case terms are
+# properties and capitalised ones classes.
+_OWL_TERMS = [OWL[name] for name in OWL.__annotations__]
+# Triples with these predicates, or typed with these classes, are schema (HermiT's share).
+# owl:sameAs links individuals; the rules merge them.
+SCHEMA_PREDICATES = sorted(
+    {t for t in _OWL_TERMS if t.fragment[:1].islower()} - {OWL.sameAs}
+    | {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
+)
+SCHEMA_TYPES = sorted(
+    {t for t in _OWL_TERMS if t.fragment[:1].isupper()}
+    - {OWL.NamedIndividual, OWL.Thing, OWL.Nothing}
+    | {RDFS.Class, RDFS.Datatype, RDF.Property}
+)
+
+# What the rules handle (see the module docstring). Anything else in the schema is UNCOVERED.
+COVERED_PREDICATES = frozenset(
+    {
+        RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range,
+        OWL.equivalentClass, OWL.equivalentProperty, OWL.inverseOf,
+        OWL.disjointWith, OWL.members, RDF.first, RDF.rest,
+        # annotations of the ontology itself
+        OWL.versionInfo, OWL.versionIRI, OWL.imports, OWL.priorVersion,
+        OWL.backwardCompatibleWith, OWL.incompatibleWith, OWL.deprecated,
+    }
+)  # fmt: skip
+COVERED_TYPES = frozenset(
+    {
+        OWL.Class, RDFS.Class, RDFS.Datatype, RDF.Property, OWL.Ontology, OWL.OntologyProperty,
+        OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
+        OWL.SymmetricProperty, OWL.TransitiveProperty, OWL.AllDisjointClasses,
+        OWL.DeprecatedClass, OWL.DeprecatedProperty,
+    }
+)  # fmt: skip
+# Axioms whose object must be a named class or property for the rules to read them.
+_NAMED_OBJECT_AXIOMS = frozenset(
+    {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentClass,
+     OWL.equivalentProperty, OWL.inverseOf, OWL.disjointWith}
+)  # fmt: skip
+
+_INTEGER_TYPES = frozenset(
+    str(XSD[name])
+    for name in (
+        "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+        "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+        "unsignedShort", "unsignedByte",
+    )
+)  # fmt: skip
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INTEGRAL_DECIMAL = re.compile(r"[+-]?[0-9]+(\.0*)?")
+
+
+def _is_integer(literal: ox.Literal) -> bool:
+    """In the value space of xsd:integer (an integral decimal is too, as in OWL 2)."""
+    datatype = literal.datatype.value if not literal.language else ""
+    if datatype in _INTEGER_TYPES:
+        return _INTEGER.fullmatch(literal.value) is not None
+    return datatype == str(XSD.decimal) and _INTEGRAL_DECIMAL.fullmatch(literal.value) is not None
+
+
+# Datatype ranges the rules check: range -> is this literal a member of it.
+LITERAL_RANGES: dict[URIRef, Callable[[ox.Literal], bool]] = {
+    XSD.integer: _is_integer,
+    XSD.string: lambda lit: not lit.language and lit.datatype.value == _XSD_STRING,
+    RDFS.Literal: lambda lit: True,
+}
+_DATATYPE_NAMESPACES = (str(XSD), str(RDF))
+
+
+def schema_graph(store: ox.Store, names: NamespaceManager) -> Graph:
+    """Every OWL/RDFS axiom of the asserted graphs, with the blank nodes they reach.
+
+    Read by predicate and type from the store's indexes, so its cost follows the size of the
+    schema, not of the data.
+    """
+    graph = Graph(bind_namespaces="none")
+    graph.namespace_manager = names
+    quads: list[ox.Quad] = []
+    for predicate in SCHEMA_PREDICATES:
+        quads.extend(asserted_quads(store, None, iri(predicate), None))
+    rdf_type = iri(RDF.type)
+    for cls in SCHEMA_TYPES:
+        quads.extend(asserted_quads(store, None, rdf_type, iri(cls)))
+    seen: set[ox.BlankNode] = set()
+    while quads:
+        quad = quads.pop()
+        _add_quads(graph, [quad])
+        if isinstance(quad.object, ox.BlankNode) and quad.object not in seen:
+            seen.add(quad.object)  # lists and restrictions hang off blank nodes
+            quads.extend(asserted_quads(store, quad.object, None, None))
+    return graph
+
+
+def uncovered_constructs(schema: Graph, names: NamespaceManager | None = None) -> list[str]:
+    """The OWL constructs in a schema that the rules engine does not handle (sorted).
+
+    >>> g = Graph(); p = URIRef("urn:p")
+    >>> _ = g.add((p, RDF.type, OWL.FunctionalProperty))
+    >>> uncovered_constructs(g)
+    ['owl:FunctionalProperty']
+    """
+    names = names or default_names()
+    found: set[str] = set()
+    for _subject, predicate, obj in schema:
+        if predicate == RDF.type:
+            if obj not in COVERED_TYPES:
+                found.add(_short(obj, names))
+            continue
+        if predicate not in COVERED_PREDICATES:
+            found.add(_short(predicate, names))
+        if predicate in _NAMED_OBJECT_AXIOMS and isinstance(obj, BNode):
+            found.add(f"an anonymous class or property in {_short(predicate, names)}")
+        datatype = isinstance(obj, URIRef) and str(obj).startswith(_DATATYPE_NAMESPACES)
+        is_range = predicate == RDFS.range and (datatype or obj == RDFS.Literal)
+        if is_range and obj not in LITERAL_RANGES:
+            found.add(f"the datatype range {_short(obj, names)}")
+    return sorted(found)
+
+
+def reason_with_rules(store: ox.Store, names: NamespaceManager, triples: int) -> ReasoningReport:
+    """HermiT on the schema, then the OWL 2 RL check of the instances (module docstring)."""
+    started = time.perf_counter()
+    schema = schema_graph(store, names)
+    consistent, unsatisfiable = run_hermit(schema)
+    entailment = entail(store)
+    clashes, others = rule_contradictions(store, entailment, schema, names)
+    return ReasoningReport(
+        consistent=consistent and not clashes and not others,
+        unsatisfiable=tuple(_short(c, names) for c in unsatisfiable),
+        clashes=clashes,
+        other_errors=others,
+        triples=triples,
+        seconds=time.perf_counter() - started,
+        engine="rules",
+        uncovered=tuple(uncovered_constructs(schema, names)),
+    )
+
+
+def _merge_same_as(
+    store: ox.Store, types: dict[Term, frozenset[Term]]
+) -> dict[Term, frozenset[Term]]:
+    """Give every member of an ``owl:sameAs`` group the classes of the whole group (eq-rep)."""
+    parent: dict[Term, Term] = {}
+
+    def find(node: Term) -> Term:
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    for quad in asserted_quads(store, None, iri(OWL.sameAs), None):
+        parent[find(quad.subject)] = find(quad.object)
+    groups: dict[Term, set[Term]] = defaultdict(set)
+    for node in parent:
+        groups[find(node)].add(node)
+    merged = dict(types)
+    for members in groups.values():
+        union = frozenset().union(*(types.get(m, frozenset()) for m in members))
+        merged.update((m, union) for m in members if union)
+    return merged
+
+
+def _literal_errors(store: ox.Store, entailment: Entailment, names: NamespaceManager) -> list[str]:
+    """Literals outside the datatype range of their property (or of a super-property)."""
+    schema = entailment.schema
+    checked: dict[Term, list[tuple[Term, Term]]] = defaultdict(list)  # property -> (axiom, range)
+    for prop in {*schema.ranges, *schema.superproperties}:
+        for axiom_prop in [prop, *schema.superproperties.get(prop, ())]:
+            for range_ in schema.ranges.get(axiom_prop, ()):
+                if URIRef(range_.value) in LITERAL_RANGES:
+                    checked[prop].append((axiom_prop, range_))
+    errors = []
+    for prop, axioms in sorted(checked.items(), key=lambda item: str(item[0])):
+        for quad in asserted_quads(store, None, prop, None):  # type: ignore[arg-type]
+            if not isinstance(quad.object, ox.Literal):
+                continue
+            for axiom_prop, range_ in axioms:
+                if not LITERAL_RANGES[URIRef(range_.value)](quad.object):
+                    subject, value = to_rdflib(quad.subject), to_rdflib(quad.object)
+                    errors.append(
+                        f"{_short(subject, names)} has {_short(to_rdflib(prop), names)}"
+                        f" {_short(value, names)}, outside the range of"
+                        f" {_short(to_rdflib(axiom_prop), names)},"
+                        f" {_short(to_rdflib(range_), names)}"
+                    )
+    return sorted(set(errors))
+
+
+def rule_contradictions(
+    store: ox.Store, entailment: Entailment, schema: Graph, names: NamespaceManager
+) -> tuple[tuple[Clash, ...], tuple[str, ...]]:
+    """The clashes (sorted as :func:`explain` sorts them) and the other contradictions.
+
+    Each distinct set of classes is tested against the disjoint pairs once; most
+    individuals share their set with thousands of others.
+    """
+    pairs = sorted(disjoint_pairs(schema))
+    store_pairs = [(iri(a), iri(b)) for a, b in pairs]
+    nothing = iri(OWL.Nothing)
+    members: dict[int, list[Term]] = defaultdict(list)  # pair index -> individuals
+    empty: list[Term] = []  # individuals in owl:Nothing
+    hits_of: dict[frozenset[Term], list[int]] = {}
+    for node, classes in _merge_same_as(store, entailment.types).items():
+        hits = hits_of.get(classes)
+        if hits is None:
+            hits = [i for i, (a, b) in enumerate(store_pairs) if a in classes and b in classes]
+            hits_of[classes] = hits
+        for i in hits:
+            members[i].append(node)
+        if nothing in classes:
+            empty.append(node)
+    others = [
+        f"{_short(to_rdflib(node), names)} is a member of owl:Nothing, which can have no member"
+        for node in empty
+    ]
+    others.extend(_literal_errors(store, entailment, names))
+    if not members:
+        return (), tuple(sorted(others))
+
+    culprits = {node for nodes in members.values() for node in nodes}
+    facts = Graph(bind_namespaces="none")
+    facts += schema
+    for node in culprits:
+        _add_quads(facts, asserted_quads(store, node, None, None))
+        if not isinstance(node, ox.Literal):
+            _add_quads(facts, asserted_quads(store, None, None, node))
+    hierarchy = _Hierarchy(facts)
+    clashes = []
+    for i, (first, second) in enumerate(pairs):
+        for individual in sorted(to_rdflib(node) for node in members.get(i, ())):
+            reasons = [
+                *hierarchy.why(individual, first, names),
+                *hierarchy.why(individual, second, names),
+            ]
+            clashes.append(
+                Clash(
+                    _short(individual, names),
+                    (_short(first, names), _short(second, names)),
+                    tuple(dict.fromkeys(reasons)),
+                )
+            )
+    return tuple(clashes), tuple(sorted(others))
 
 
 # --- explaining an inconsistency -----------------------------------------------------------
@@ -386,10 +764,12 @@ def _short(node: Node, names: NamespaceManager) -> str:
 @click.command("reason")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def reason_command(paths: tuple[Path, ...]) -> None:
-    """Check the ontology and data with HermiT: consistency and unsatisfiable classes.
+    """Check the ontology and data for consistency and unsatisfiable classes.
 
-    Without PATHs, checks the ontology, the vocabularies and the whole graph. With PATHs,
-    checks the ontology and vocabularies plus just those data files. Exits 1 when the graph is
+    HermiT checks graphs under 50,000 triples; larger ones get HermiT on the schema plus
+    the OWL 2 RL rules (PACTGRAPH_REASONER=hermit|rules forces one). Without PATHs, checks
+    the ontology, the vocabularies and the whole graph. With PATHs, checks the ontology and
+    vocabularies plus just those data files. Exits 1 when the graph is
     inconsistent or a class is unsatisfiable, naming the individuals, classes and axioms.
 
     \b
@@ -398,12 +778,12 @@ def reason_command(paths: tuple[Path, ...]) -> None:
       pactgraph reason tests/data/reasoning/bill-and-statute.ttl
     """
     from pactgraph.cli import current_settings  # the CLI imports this module
-    from pactgraph.dataset import DataFiles, load_dataset
+    from pactgraph.dataset import DataFiles, load_store
 
     settings = current_settings()
     files = DataFiles.discover(settings)
     chosen = [*files.ontology, *files.vocab, *paths] if paths else None
-    report = reason(load_dataset(chosen, settings))
+    report = reason_store(load_store(chosen, settings))
     click.echo(report.text())
     click.echo(f"({report.seconds:.1f} s)", err=True)
     if not report.ok:
