@@ -50,7 +50,7 @@ class Service(FastAPI):
         if (
             scope["type"] == "http"
             and self.fast_path is not None
-            and await self.fast_path.answer(scope, send)
+            and await self.fast_path.answer(scope, receive, send)
         ):
             return
         await super().__call__(scope, receive, send)

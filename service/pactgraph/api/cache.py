@@ -72,16 +72,11 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: CacheKey, *, count_miss: bool = True) -> CachedAnswer | None:
-        """The cached answer for ``key`` (now the most recently used), or ``None``.
-
-        ``count_miss=False`` is for a look that will be repeated by the full request path
-        when it finds nothing (pactgraph.api.fastpath), so a miss is counted once.
-        """
+    def get(self, key: CacheKey) -> CachedAnswer | None:
+        """The cached answer for ``key`` (now the most recently used), or ``None``."""
         answer = self._entries.get(key)
         if answer is None:
-            if count_miss:
-                self.misses += 1
+            self.misses += 1
             return None
         self._entries.move_to_end(key)
         self.hits += 1

@@ -75,7 +75,7 @@ def _config_option(
     "fast_path",
     default=_DEFAULTS.fast_path,
     show_default=True,
-    help="Answer repeated GET queries from the result cache before FastAPI (same bytes).",
+    help="Answer GET /sparql queries before FastAPI's routing (same answers, less work).",
 )
 @click.option(
     "--allow-service",

@@ -66,8 +66,8 @@ class ServiceConfig:
     # Cache-Control max-age on GET query answers (releases are immutable; a new one is served
     # under a new ETag, so a modest age only bounds how long a client skips revalidation).
     cache_max_age_s: int = 300
-    # Answer result-cache hits and 304s of GET /sparql before FastAPI (pactgraph.api.fastpath):
-    # the same bytes, a fraction of the work. False sends every request through FastAPI.
+    # Answer GET/HEAD /sparql queries before FastAPI (pactgraph.api.fastpath): the same
+    # bytes, a fraction of the work. False sends every request through FastAPI.
     fast_path: bool = True
 
     @property

@@ -1,30 +1,33 @@
-"""The fast path: repeated ``GET``/``HEAD /sparql`` queries answered before FastAPI is entered.
+"""The fast path: ``GET``/``HEAD /sparql`` queries answered before FastAPI is entered.
 
 Profiling a cached entity lookup showed the answer itself (cache look-up and response) at
 about a quarter of the request's time in the app; the rest went to FastAPI's routing,
 dependency solving, its middleware layers and parsing the same query string twice. So the
 app (:class:`pactgraph.api.app.Service`) first offers every HTTP request to
-:meth:`FastPath.answer`, which answers exactly two cases and declines everything else:
+:meth:`FastPath.answer`, which takes a ``GET``/``HEAD /sparql`` once the endpoint's planner
+accepts it and declines everything else. It does not re-implement the endpoint:
 
-- a ``GET``/``HEAD`` whose ``If-None-Match`` names the answer's tag: 304;
-- a ``GET``/``HEAD`` whose answer is in the result cache: 200 with the cached body.
+- the request is resolved by the endpoint's own :func:`pactgraph.api.sparql.plan_query`,
+  remembered per query string, ``Accept`` header and base URL (it is a pure function of
+  them); whatever the planner refuses (an update, a duplicate ``query``, an unknown format
+  or graph, an over-long query) and a request without a query go to FastAPI untouched;
+- the answer is the endpoint's own: :func:`~pactgraph.api.sparql.not_modified` (304),
+  :func:`~pactgraph.api.sparql.cache_hit`, else :func:`~pactgraph.api.sparql.run_query`
+  on the worker pool (errors from the worker, 503 and streaming included);
+- CORS headers come from the app's own ``CORSMiddleware`` policy object, and the
+  access-log line from :func:`pactgraph.api.access.log_request`.
 
-It does not re-implement them: the request is resolved by the endpoint's own
-:func:`pactgraph.api.sparql.plan_query` (remembered per query string, ``Accept`` header
-and base URL, all of which it is a pure function of), the responses are built by the
-endpoint's own :func:`~pactgraph.api.sparql.not_modified` and
-:func:`~pactgraph.api.sparql.cache_hit`, CORS headers are added by the app's own
-``CORSMiddleware`` policy, and the access-log line by :func:`pactgraph.api.access.log_request`.
-Anything the planner refuses (a bad query, an update, an unknown format or graph), a cache
-miss, a POST and every other path go to FastAPI untouched, which answers them as before.
-Tests compare both paths byte for byte (``tests/test_fastpath.py``).
+A 304 or cache hit is a pure function of the plan, the method, the cached body's type and
+size and the ``Origin`` header, so its ``http.response.start`` message is built once that way
+and then reused. POSTs and every other path go through FastAPI. Tests compare the two paths
+byte for byte (``tests/test_fastpath.py``); ``serve --no-fast-path`` turns this off.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -42,10 +45,12 @@ from pactgraph.api.sparql import (
     cache_hit,
     not_modified,
     plan_query,
+    run_query,
     url_pairs,
 )
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 PATH = "/sparql"
 # Plans are small, but their key holds the query string: long ones are planned every time.
 _MEMO_QUERY_STRING_BYTES = 4096
@@ -78,14 +83,14 @@ def base_url(scheme: str, server: tuple[str, int] | None, host: str | None, root
 
 
 class FastPath:
-    """Answers 304s and result-cache hits of ``GET``/``HEAD /sparql`` from the app's state."""
+    """Answers planned ``GET``/``HEAD /sparql`` queries with the app's state and pool."""
 
     def __init__(self, state: Any, cors: CORSMiddleware) -> None:
         self.state = state
         self.cors = cors
         self.cache: ResultCache = state.result_cache
         self._plan_memo = lru_cache(maxsize=1024)(self._plan)
-        self.answered = 0  # requests answered here (shown by /healthz)
+        self.answered = 0  # requests taken by the fast path (shown by /healthz)
         # (tag, method, Origin, body type and size or None for 304) -> start message; _head.
         self._heads: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -105,8 +110,8 @@ class FastPath:
             return self._plan(query_string, accept, base)
         return self._plan_memo(query_string, accept, base)
 
-    async def answer(self, scope: dict[str, Any], send: Send) -> bool:
-        """Answer ``scope`` if it is a 304 or a cache hit of ``/sparql``; whether it did."""
+    async def answer(self, scope: dict[str, Any], receive: Receive, send: Send) -> bool:
+        """Answer ``scope`` if it is a planned ``GET``/``HEAD /sparql``; whether it did."""
         method = scope["method"]
         if method not in CACHEABLE_METHODS or scope["path"] != PATH:
             return False
@@ -130,19 +135,41 @@ class FastPath:
         plan = self.plan(query_string, accept_text, base)
         if plan is None:
             return False
+        self.answered += 1  # counted when taken: a streamed answer finishes after it is read
+        status = 500  # what the access log says if answering fails before a response starts
+        try:
+            status = await self._respond(scope, receive, send, plan, found)
+        finally:
+            log_request(method, scope["path"], status, started, plan.query_sha256)
+        return True
+
+    async def _respond(
+        self,
+        scope: dict[str, Any],
+        receive: Receive,
+        send: Send,
+        plan: QueryPlan,
+        found: dict[bytes, bytes],
+    ) -> int:
+        """Send the answer for ``plan``; its status."""
+        method = scope["method"]
         if_none_match = found.get(b"if-none-match")
         if if_none_match is not None and _matches(if_none_match.decode("latin-1"), plan.etag):
             cached = None
+        elif self.cache.enabled and (cached := self.cache.get(plan.key)) is not None:
+            pass
         else:
-            if not self.cache.enabled:
-                return False
-            cached = self.cache.get(plan.key, count_miss=False)  # FastAPI counts a miss
-            if cached is None:
-                return False
-        origin = found.get(b"origin")
+            try:
+                response = await run_query(plan, method, self.state)
+            except ProtocolError as error:
+                response = error.response()
+            # What CORSMiddleware.simple_response does around the endpoint on the full path.
+            cors_send = partial(self.cors.send, send=send, request_headers=Headers(scope=scope))
+            await response(scope, receive, cors_send)
+            return response.status_code
         # The tag stands for the whole cache key; the body's type and size pin the answer.
         body = (cached.content_type, len(cached.body)) if cached is not None else None
-        head_key = (plan.etag, method, origin, body)
+        head_key = (plan.etag, method, found.get(b"origin"), body)
         head = self._heads.get(head_key)
         if head is None:
             head = await self._head(scope, plan, method, cached)
@@ -151,9 +178,7 @@ class FastPath:
             self._heads[head_key] = head
         await send(head)
         await send({"type": "http.response.body", "body": b"" if cached is None else cached.body})
-        self.answered += 1
-        log_request(method, scope["path"], head["status"], started, plan.query_sha256)
-        return True
+        return head["status"]
 
     async def _head(
         self,
@@ -162,11 +187,11 @@ class FastPath:
         method: str,
         cached: CachedAnswer | None,
     ) -> dict[str, Any]:
-        """The ``http.response.start`` message, as the endpoint and the CORS policy make it.
+        """The ``http.response.start`` of a 304 (``cached`` is None) or a cache hit.
 
-        A pure function of the plan, the method, the cached answer's type and size and the
-        request's ``Origin`` (the only request header the CORS policy reads), so
-        :meth:`answer` builds it once per combination and then reuses it.
+        Built by the endpoint's own response functions and the app's CORS policy, from the
+        plan, the method, the cached answer and the request's ``Origin`` (the only request
+        header the CORS policy reads), so :meth:`_respond` keeps it per combination.
         """
         config = self.state.config
         if cached is None:

@@ -509,27 +509,12 @@ def cache_hit(
     return Response(cached.body, 200, headers, media_type=cached.content_type)
 
 
-async def _answer(request: Request) -> Response:
-    state = request.app.state
+async def run_query(plan: QueryPlan, method: str, state: Any) -> Response:
+    """Run a planned query on the pool and wrap its answer (kept in the result cache if it
+    is a small success); raises :class:`ProtocolError` (503) when the queue is full."""
     config: ServiceConfig = state.config
-    parsed = await parse_request(request, config)
-    if parsed.query is None:
-        if parsed.dataset_given:
-            raise ProtocolError(400, "default-graph-uri/named-graph-uri given without a query.")
-        if request.method == "POST":
-            raise ProtocolError(400, "The POST has no query parameter.")
-        return _service_description(request, parsed)
-    request.state.query_sha256 = query_hash(parsed.query)
-    plan = plan_query(parsed, request.headers.get("accept"), str(request.base_url), state)
-    cacheable = request.method in CACHEABLE_METHODS
-    if cacheable and _matches(request.headers.get("if-none-match"), plan.etag):
-        return not_modified(plan, config)
     cache: ResultCache = state.result_cache
-    if cache.enabled:
-        cached = cache.get(plan.key)
-        if cached is not None:
-            return cache_hit(plan, cached, request.method, config)
-    headers = tagged_headers(plan, config) if cacheable else {"Vary": "Accept"}
+    headers = tagged_headers(plan, config) if method in CACHEABLE_METHODS else {"Vary": "Accept"}
     if cache.enabled:
         headers["X-Cache"] = "miss"
     try:
@@ -548,6 +533,30 @@ async def _answer(request: Request) -> Response:
             cache.put(plan.key, CachedAnswer(answer.content_type, answer.body))
         return Response(answer.body, answer.status, headers, media_type=answer.content_type)
     return StreamingResponse(answer.stream, answer.status, headers, media_type=answer.content_type)
+
+
+async def _answer(request: Request) -> Response:
+    state = request.app.state
+    config: ServiceConfig = state.config
+    parsed = await parse_request(request, config)
+    if parsed.query is None:
+        if parsed.dataset_given:
+            raise ProtocolError(400, "default-graph-uri/named-graph-uri given without a query.")
+        if request.method == "POST":
+            raise ProtocolError(400, "The POST has no query parameter.")
+        return _service_description(request, parsed)
+    request.state.query_sha256 = query_hash(parsed.query)
+    plan = plan_query(parsed, request.headers.get("accept"), str(request.base_url), state)
+    if request.method in CACHEABLE_METHODS and _matches(
+        request.headers.get("if-none-match"), plan.etag
+    ):
+        return not_modified(plan, config)
+    cache: ResultCache = state.result_cache
+    if cache.enabled:
+        cached = cache.get(plan.key)
+        if cached is not None:
+            return cache_hit(plan, cached, request.method, config)
+    return await run_query(plan, request.method, state)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
