@@ -1,19 +1,21 @@
-"""Which SHACL engine validates: pySHACL (the reference) or rudof (Rust, for large inputs).
+"""Which SHACL engine validates: pySHACL (the reference), or SPARQL on a store for large inputs.
 
-The shapes (``shapes/*.ttl``) stay the single definition: both engines read the same shapes
-graph and return a standard SHACL results graph, which :mod:`pactgraph.validate` turns into
+The shapes (``shapes/*.ttl``) stay the single definition: every engine reads the same shapes
+graph and returns a standard SHACL results graph, which :mod:`pactgraph.validate` turns into
 its report either way. pySHACL is the reference and validates everything below
-``RUDOF_MIN_TRIPLES``; above it, its cost grows past a build's time budget (see
-``bench/results/scale.md``), so rudof's native engine (``pyrudof``) takes over when it is
-installed. ``tests/test_shacl_engines.py`` proves both engines give the same conformance and
-the same results on every valid and invalid fixture.
+``SPARQL_MIN_TRIPLES``; above it, its cost grows past a build's time budget (see
+``bench/results/scale.md``), so :mod:`pactgraph.shacl_sparql` takes over: the shapes compiled
+to SPARQL and run on a pyoxigraph store (seconds, not minutes, at a million triples). rudof's
+native engine (``pyrudof``) stays available by name for comparisons; at a million triples it
+needed 17 GB, so it is never picked by size. ``tests/test_shacl_engines.py`` proves the
+engines give the same conformance and the same results on every valid and invalid fixture.
 
-``PACTGRAPH_SHACL_ENGINE=pyshacl|rudof`` forces one engine (for tests and comparisons).
+``PACTGRAPH_SHACL_ENGINE=pyshacl|rudof|sparql`` forces one engine (for tests and comparisons).
 
 >>> engine_for(1_000)
 'pyshacl'
->>> engine_for(10**6) in ENGINES
-True
+>>> engine_for(10**6)
+'sparql'
 """
 
 from __future__ import annotations
@@ -23,17 +25,8 @@ from collections.abc import Callable
 
 from rdflib import Graph
 
-RUDOF_MIN_TRIPLES = 50_000
+SPARQL_MIN_TRIPLES = 50_000
 ENGINE_ENV = "PACTGRAPH_SHACL_ENGINE"
-
-
-def rudof_available() -> bool:
-    """Whether ``pyrudof`` can be imported."""
-    try:
-        import pyrudof  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def run_pyshacl(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
@@ -49,6 +42,13 @@ def run_pyshacl(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
         inplace=True,
     )
     return bool(conforms), results
+
+
+def run_sparql(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
+    """(conforms, results graph) from the shapes compiled to SPARQL, on a store of ``data``."""
+    from pactgraph.shacl_sparql import run_sparql as run
+
+    return run(data, shapes)
 
 
 def run_rudof(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
@@ -71,6 +71,7 @@ def run_rudof(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
 ENGINES: dict[str, Callable[[Graph, Graph], tuple[bool, Graph]]] = {
     "pyshacl": run_pyshacl,
     "rudof": run_rudof,
+    "sparql": run_sparql,
 }
 
 
@@ -81,9 +82,7 @@ def engine_for(triples: int) -> str:
         if forced not in ENGINES:
             raise ValueError(f"{ENGINE_ENV}={forced}: use one of {', '.join(ENGINES)}")
         return forced
-    if triples >= RUDOF_MIN_TRIPLES and rudof_available():
-        return "rudof"
-    return "pyshacl"
+    return "sparql" if triples >= SPARQL_MIN_TRIPLES else "pyshacl"
 
 
 def run_shacl(data: Graph, shapes: Graph) -> tuple[bool, Graph]:

@@ -7,6 +7,11 @@ RDFS/OWL axioms, not SKOS concepts, so it cannot serve the scheme checks.) No in
 run: with the hierarchy present, SHACL Core gets class membership right without it, many
 times faster.
 
+:func:`validate_store` validates a pyoxigraph store that already holds the ontology and the
+vocabularies as named graphs (as a build does): small stores go through the same pySHACL
+path, large ones to the shapes compiled to SPARQL (:mod:`pactgraph.shacl_sparql`) on the
+store itself, with no rdflib copy of the data.
+
 >>> from rdflib import Graph
 >>> report = validate_graph(Graph())
 >>> report.conforms, report.violations
@@ -19,15 +24,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib import BNode, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
 from pactgraph.namespaces import compact_iri
 from pactgraph.settings import SETTINGS, Settings
-from pactgraph.shacl_engines import run_shacl
+from pactgraph.shacl_engines import ENGINES, engine_for, run_shacl
+
+if TYPE_CHECKING:  # pyoxigraph is only needed by callers that hold a store
+    import pyoxigraph
 
 SHAPES = Namespace("https://w3id.org/pactgraph/shapes#")
 
@@ -202,6 +211,29 @@ def _graphs_describing(data: Graph) -> Callable[[Node], tuple[URIRef, ...]]:
     )
 
 
+def _graphs_in_store(store: pyoxigraph.Store) -> Callable[[Node], tuple[URIRef, ...]]:
+    """Which named graphs of a store hold triples about a node (the file to fix)."""
+    import pyoxigraph as ox
+
+    from pactgraph.shacl_sparql import to_oxigraph_term
+
+    def graphs(node: Node) -> tuple[URIRef, ...]:
+        if not isinstance(node, URIRef | BNode):  # a literal is never a subject
+            return ()
+        quads = store.quads_for_pattern(to_oxigraph_term(node), None, None)
+        return tuple(
+            sorted(
+                {
+                    URIRef(q.graph_name.value)
+                    for q in quads
+                    if isinstance(q.graph_name, ox.NamedNode)
+                }
+            )
+        )
+
+    return graphs
+
+
 def _violations(
     results: Graph, shapes: Graph, graphs_of: Callable[[Node], tuple[URIRef, ...]]
 ) -> list[Violation]:
@@ -251,10 +283,36 @@ def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationRepo
     # A copy: pySHACL adds a few RDFS axioms to the shapes graph it is given, and the cached
     # graph may be shared by concurrent calls (the service validates in a thread pool).
     shapes = load_shapes(settings)
-    # pySHACL, or rudof for large inputs (same shapes, same results graph): shacl_engines.
+    # pySHACL, or SPARQL on a store for large inputs (same shapes, same results graph).
     conforms, results = run_shacl(_with_ontology(data, settings), shapes)
     return ValidationReport(
         conforms=bool(conforms),
         violations=_violations(results, shapes, _graphs_describing(data)),
+        results_graph=results,
+    )
+
+
+def validate_store(store: pyoxigraph.Store, settings: Settings = SETTINGS) -> ValidationReport:
+    """Validate the union of a store's graphs; the store holds the ontology and vocabularies.
+
+    Below ``SPARQL_MIN_TRIPLES`` quads the union is copied into rdflib for pySHACL (the
+    reference); from there on the SPARQL engine queries the store directly.
+    ``PACTGRAPH_SHACL_ENGINE`` forces an engine either way.
+
+    >>> import pyoxigraph
+    >>> validate_store(pyoxigraph.Store()).conforms
+    True
+    """
+    from pactgraph.shacl_sparql import store_union, validate
+
+    shapes = load_shapes(settings)
+    engine = engine_for(len(store))
+    if engine == "sparql":
+        conforms, results = validate(store, shapes)
+    else:
+        conforms, results = ENGINES[engine](store_union(store), shapes)
+    return ValidationReport(
+        conforms=bool(conforms),
+        violations=_violations(results, shapes, _graphs_in_store(store)),
         results_graph=results,
     )
