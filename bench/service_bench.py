@@ -2,23 +2,33 @@
 
 Both servers answer from the same release: ``pactgraph serve`` opens its pyoxigraph store,
 ``rdflib-endpoint serve`` parses its ``pactgraph.nq`` into an rdflib Dataset whose default
-graph is the union of the named graphs (as pactgraph's is). For each query shape in
-``bench/queries/`` (entity lookup, two-hop join, aggregate) both servers get the same load:
-``--clients`` client processes, each with one keep-alive connection sending the query
-back-to-back for ``--duration`` seconds. Throughput counts 200 answers only; anything else is
-an error and reported.
+graph is the union of the named graphs (as pactgraph's is). The load generator is ``wrk``
+(C, one thread; Debian's ``apt-get install wrk``), so the clients take little of the CPU
+the servers need; ``bench/wrk/requests.lua`` sends GETs cycling through a list of request
+targets and reports counts and latency percentiles. Each (workload, server) pair gets the
+same ``--connections`` keep-alive connections for ``--duration`` seconds, after an
+unmeasured warm-up round. Throughput counts 2xx answers only; a non-2xx status or a socket
+error is an error and reported.
 
-pactgraph runs twice side by side: with its result cache (the default; after the warm-up
-round every repeated query is a cache hit) and with ``--result-cache 0`` (every request runs
-the query on a worker), so both the cached and the uncached figure come from the same run.
+Workloads (query texts in ``bench/queries/``, the same texts to both servers): the entity
+lookup as one query repeated, the same lookup rotating over ``--entities`` instruments of
+the release (so the result cache holds many entries, not one), the two-hop join and the
+aggregate.
 
-A second phase measures what HTTP adds: pactgraph (each mode) with one client against the
-same query run in this process on the release store opened read-only (query plus SPARQL-JSON
+pactgraph runs four ways side by side: with and without its result cache
+(``--result-cache 0``: every request runs on a query worker), each with its fast path (the
+default) and with ``--no-fast-path`` (every request through FastAPI, as before the fast path
+existed), so the table shows the before and after of one run.
+
+A second phase measures what HTTP adds: pactgraph with one connection against the same query
+run in this process on the release store opened read-only (query plus SPARQL-JSON
 serialisation, the same work the service does for a request).
 
-Usage (``pip install -e '.[bench]'`` first)::
+``drive`` and ``Stats`` (Python client processes) are kept for ``scale_bench.py``.
 
-    python bench/service_bench.py --dist dist --duration 10 --clients 4 \\
+Usage (``pip install -e '.[bench]'`` and ``apt-get install wrk`` first)::
+
+    python bench/service_bench.py --dist dist --duration 10 --connections 4 \\
         --out bench/results/service.md
 """
 
@@ -27,7 +37,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing
 import os
 import platform
 import shlex
@@ -53,22 +62,32 @@ from pactgraph.release import Release, build_release, latest_release  # noqa: E4
 from pactgraph.settings import DEFAULT_DIST  # noqa: E402
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk" / "requests.lua"
 LOOKUP = "entity lookup"
-# Shape label -> query file, in the order the table shows them.
+# Shape label -> query file (scale_bench.py and the overhead phase use these).
 SHAPES: dict[str, str] = {
     LOOKUP: "lookup.rq",
     "two-hop join": "two-hop.rq",
     "aggregate": "aggregate.rq",
 }
+# The instrument lookup.rq asks about; the rotating workload swaps in others.
+LOOKUP_ENTITY = "https://w3id.org/pactgraph/id/instrument/mou-fy2019-fy2028"
+INSTRUMENTS = "https://w3id.org/pactgraph/id/instrument/"
+ONE = "entity lookup, one query repeated"
+ROTATING = "entity lookup, rotating over {n} entities"
 ACCEPT = "application/sparql-results+json"
 STARTUP_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 120.0
 WARM_UP_S = 2.0
-# pactgraph's two modes under test: server name -> extra `serve` arguments.
+# pactgraph's ways under test: server name -> extra `serve` arguments. The first two are the
+# service as shipped (fast path on); the "FastAPI only" two are the same without it.
 PACTGRAPH_MODES: dict[str, tuple[str, ...]] = {
     "pactgraph (cache)": (),
     "pactgraph (no cache)": ("--result-cache", "0"),
+    "pactgraph (cache, FastAPI only)": ("--no-fast-path",),
+    "pactgraph (no cache, FastAPI only)": ("--result-cache", "0", "--no-fast-path"),
 }
+SHIPPED_MODES = ("pactgraph (cache)", "pactgraph (no cache)")
 RDFLIB = "rdflib-endpoint"
 # The service issue's performance targets, checked (never asserted) in the report.
 TARGET_RATIO = 10.0
@@ -86,13 +105,18 @@ class Server:
 
 @dataclass(frozen=True)
 class Stats:
-    """What one (server, query) run measured."""
+    """What one (server, workload) run measured: successes, errors, time, latencies, rows.
+
+    ``latencies_ms`` holds every request's latency (Python clients); a wrk run gives its
+    percentiles instead, in ``percentiles_ms``.
+    """
 
     ok: int
     errors: int
     seconds: float
     latencies_ms: tuple[float, ...]
     rows: int | None
+    percentiles_ms: tuple[tuple[float, float], ...] = ()
 
     @property
     def throughput(self) -> float:
@@ -100,6 +124,9 @@ class Stats:
 
     def percentile(self, p: float) -> float:
         """The p-th percentile latency in ms (nearest rank); NaN when nothing succeeded."""
+        known = dict(self.percentiles_ms)
+        if p in known:
+            return known[p]
         if not self.latencies_ms:
             return float("nan")
         ordered = sorted(self.latencies_ms)
@@ -210,6 +237,72 @@ def drive(
     return Stats(len(latencies), sum(e for _, e in results), seconds, latencies, rows)
 
 
+def drive_wrk(
+    server: Server, port: int, queries: list[str], connections: int, duration: float, work: Path
+) -> Stats:
+    """``wrk`` with ``connections`` keep-alive connections, cycling through ``queries``.
+
+    Before the run, each query is asked once (Python, one request each): the rows shown for
+    a workload are the sum over its queries, a check that both servers answer alike.
+    """
+    rows: int | None = 0
+    for query in queries:
+        status, body = _get(port, server.path, query)
+        rows = rows + _count_rows(body) if status == 200 and rows is not None else None
+    targets = work / f"wrk-{port}.txt"
+    lines = (f"{server.path}?{urlencode({'query': q})}" for q in queries)
+    targets.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{max(1, round(duration))}s",  # wrk counts whole seconds
+        "--timeout",
+        f"{REQUEST_TIMEOUT_S:g}s",
+        "--script",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(targets),
+        ACCEPT,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    errors = summary["status_errors"] + summary["socket_errors"]
+    return Stats(
+        ok=summary["requests"] - summary["status_errors"],
+        errors=errors,
+        seconds=summary["duration_us"] / 1e6,
+        latencies_ms=(),
+        rows=rows,
+        percentiles_ms=((50, summary["p50_us"] / 1000), (99, summary["p99_us"] / 1000)),
+    )
+
+
+def rotating_lookups(release: Release, lookup: str, count: int) -> list[str]:
+    """``lookup`` asked about the first ``count`` instruments of the release (by IRI).
+
+    The IRIs come from the store's ``rdf:type`` triples (typed subjects in the instrument
+    namespace), sorted, so every run rotates over the same entities.
+    """
+    from pyoxigraph import NamedNode
+
+    rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    store = Store.read_only(str(release.store_path))
+    subjects = {
+        quad.subject.value
+        for quad in store.quads_for_pattern(None, rdf_type, None, None)
+        if isinstance(quad.subject, NamedNode) and quad.subject.value.startswith(INSTRUMENTS)
+    }
+    chosen = sorted(subjects)[:count]
+    if LOOKUP_ENTITY not in lookup or len(chosen) < count:
+        raise SystemExit(f"cannot build {count} lookups from {len(chosen)} instruments")
+    return [lookup.replace(LOOKUP_ENTITY, iri) for iri in chosen]
+
+
 def _count_rows(body: bytes) -> int:
     data = json.loads(body)
     return len(data["results"]["bindings"]) if "results" in data else 1
@@ -243,20 +336,30 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 
 def _versions() -> str:
-    names = ("pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn")
+    names = ("pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn", "uvloop", "httptools")
     return ", ".join(f"{n} {dist_version(n)}" for n in names)
+
+
+def _wrk_version() -> str:
+    done = subprocess.run(["wrk", "-v"], capture_output=True, text=True)  # exits 1 by design
+    return (done.stdout or done.stderr).split("Copyright")[0].strip()
+
+
+def _ratio(pg: Stats, rl: Stats) -> float:
+    return pg.throughput / rl.throughput if rl.throughput else float("nan")
 
 
 def report(
     command: str,
     release: Release,
-    clients: int,
+    connections: int,
     duration: float,
     load: dict[str, dict[str, Stats]],
     overhead: dict[str, dict[str, tuple[Stats, Stats]]],
     load_average: tuple[float, float],
 ) -> str:
-    """The results as Markdown: the side-by-side table, then HTTP overhead."""
+    """The results as Markdown: the side-by-side table, then HTTP overhead, then targets."""
+    defaults = ServiceConfig()
     lines = [
         "# Service benchmark: pactgraph vs rdflib-endpoint",
         "",
@@ -265,46 +368,48 @@ def report(
         f"- Release `{release.version}`: {release.triple_count:,} triples, served by both from "
         "the same files (pactgraph: its pyoxigraph store, read-only; rdflib-endpoint: "
         "`pactgraph.nq` parsed into an rdflib Dataset with a union default graph).",
-        f"- pactgraph with its defaults: {ServiceConfig().max_concurrent} query worker "
-        f"processes, {ServiceConfig().timeout_s:g} s timeout; rdflib-endpoint with its "
-        "defaults (in-memory rdflib store; it runs each query on its event loop). pactgraph runs "
-        f"twice: with its default result cache ({ServiceConfig().result_cache_bytes // 1024**2} "
-        "MiB; the bench repeats one query, so after warm-up every request is a hit) and with "
-        "`--result-cache 0` (every request runs the query).",
-        f"- Load: {clients} client processes, one keep-alive connection each, back-to-back "
-        f"GET requests for {duration:g} s per query and server; loopback only. Both servers "
-        "run throughout and take turns query by query.",
+        f"- pactgraph with its defaults ({defaults.max_concurrent} query worker processes, "
+        f"{defaults.timeout_s:g} s timeout, one HTTP process), four ways: with its result cache "
+        f"({defaults.result_cache_bytes // 1024**2} MiB) and with `--result-cache 0` (every "
+        "request runs the query on a worker), each with the fast path (the default) and with "
+        "`--no-fast-path` (every request through FastAPI, as before the fast path). "
+        "rdflib-endpoint with its defaults (in-memory rdflib store; it runs each query on its "
+        "event loop; it has no result cache).",
+        f"- Load: {_wrk_version()}, 1 thread, {connections} keep-alive connections, back-to-back "
+        f"GET requests for {duration:g} s per workload and server, after a "
+        f"{min(WARM_UP_S, duration / 5):g} s warm-up round; loopback only. All servers run "
+        "throughout and take turns workload by workload.",
         f"- Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}; {_versions()}.",
-        "- Server and clients share these CPUs, so absolute numbers are a floor; the ratio is "
-        "the point. Load average (1 min) when the run started / ended: "
-        f"{load_average[0]:.1f} / {load_average[1]:.1f} (other work on the machine skews it).",
+        "- Servers and wrk share these CPUs. Load average (1 min) when the run started / "
+        f"ended: {load_average[0]:.1f} / {load_average[1]:.1f} (other work on the machine "
+        "skews absolute numbers; the servers take turns, so ratios within a run compare).",
         "",
         "## Throughput and latency under the same load",
         "",
-        "| Query | pactgraph mode | pactgraph req/s | rdflib-endpoint req/s | ratio "
+        "| Workload | pactgraph mode | pactgraph req/s | rdflib-endpoint req/s | ratio "
         "| pactgraph p50 / p99 ms | rdflib-endpoint p50 / p99 ms | errors (pg / rdflib) "
         "| rows (pg / rdflib) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for shape, by_server in load.items():
+    for workload, by_server in load.items():
         rl = by_server[RDFLIB]
         for mode in PACTGRAPH_MODES:
             pg = by_server[mode]
-            ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
             lines.append(
-                f"| {shape} | {mode.removeprefix('pactgraph ')} | {_fmt(pg.throughput)} "
-                f"| {_fmt(rl.throughput)} | {_fmt(ratio)}x "
+                f"| {workload} | {mode.removeprefix('pactgraph ')} | {_fmt(pg.throughput)} "
+                f"| {_fmt(rl.throughput)} | {_fmt(_ratio(pg, rl))}x "
                 f"| {_fmt(pg.percentile(50), 2)} / {_fmt(pg.percentile(99), 2)} "
                 f"| {_fmt(rl.percentile(50), 2)} / {_fmt(rl.percentile(99), 2)} "
                 f"| {pg.errors} / {rl.errors} | {pg.rows} / {rl.rows} |"
             )
     lines += [
         "",
-        "## What HTTP adds: pactgraph (1 client) vs the same query in-process on pyoxigraph",
+        "## What HTTP adds: pactgraph (1 connection) vs the same query in-process on pyoxigraph",
         "",
         "In-process = `Store.read_only(release/store).query(q, use_default_graph_as_union=True)` "
-        "plus SPARQL-JSON serialisation, timed in the benchmark's own process.",
+        "plus SPARQL-JSON serialisation, timed in the benchmark's own process; HTTP = wrk with "
+        "one connection (the one-query-repeated lookup, the two-hop join and the aggregate).",
         "",
         "| Query | pactgraph mode | in-process p50 ms | pactgraph HTTP p50 ms | added p50 ms "
         "| HTTP p99 ms |",
@@ -318,23 +423,29 @@ def report(
                 f"| {_fmt(remote.percentile(50), 3)} | {_fmt(added, 3)} "
                 f"| {_fmt(remote.percentile(99), 3)} |"
             )
-    lines += ["", "## Against the issue's targets", "", *_targets(load, overhead)]
+    lines += [
+        "",
+        "## Against the issue's targets",
+        "",
+        "For pactgraph as shipped (fast path on), with and without the result cache:",
+        "",
+        *_targets(load, overhead),
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _targets(
     load: dict[str, dict[str, Stats]], overhead: dict[str, dict[str, tuple[Stats, Stats]]]
 ) -> list[str]:
-    """One line per target of the service issue and pactgraph mode: met in this run or not."""
+    """One line per target of the service issue and shipped mode: met in this run or not."""
     lines = []
-    for mode in PACTGRAPH_MODES:
-        for shape, by_server in load.items():
-            pg, rl = by_server[mode], by_server[RDFLIB]
-            ratio = pg.throughput / rl.throughput if rl.throughput else float("nan")
+    for mode in SHIPPED_MODES:
+        for workload, by_server in load.items():
+            ratio = _ratio(by_server[mode], by_server[RDFLIB])
             verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
             lines.append(
-                f"- {mode}, {shape}: throughput at least {TARGET_RATIO:g}x rdflib-endpoint's: "
-                f"{verdict} ({_fmt(ratio)}x)."
+                f"- {mode}, {workload}: throughput at least {TARGET_RATIO:g}x "
+                f"rdflib-endpoint's: {verdict} ({_fmt(ratio)}x)."
             )
         local, remote = overhead[LOOKUP][mode]
         added = remote.percentile(50) - local.percentile(50)
@@ -349,10 +460,15 @@ def _targets(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dist", type=Path, default=DEFAULT_DIST, help="folder of releases")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per query/server")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument(
-        "--overhead-duration", type=float, default=3.0, help="seconds per single-client run"
+        "--connections", type=int, default=4, help="wrk's concurrent keep-alive connections"
+    )
+    parser.add_argument(
+        "--entities", type=int, default=32, help="instruments the rotating lookup cycles over"
+    )
+    parser.add_argument(
+        "--overhead-duration", type=float, default=3.0, help="seconds per single-connection run"
     )
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
@@ -361,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     queries = {
         shape: (QUERIES_DIR / name).read_text(encoding="utf-8") for shape, name in SHAPES.items()
+    }
+    workloads = {
+        ONE: [queries[LOOKUP]],
+        ROTATING.format(n=args.entities): rotating_lookups(release, queries[LOOKUP], args.entities),
+        **{shape: [query] for shape, query in queries.items() if shape != LOOKUP},
     }
     serve = (sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(args.dist))
     servers = [
@@ -372,37 +493,38 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
-    load: dict[str, dict[str, Stats]] = {shape: {} for shape in SHAPES}
+    load: dict[str, dict[str, Stats]] = {workload: {} for workload in workloads}
     overhead: dict[str, dict[str, tuple[Stats, Stats]]] = {}
-    # Both servers run side by side (an idle one costs nothing) and take turns per query, so
-    # background load on the machine hits both alike. One pool of client processes serves the
-    # whole run (spawned once, outside every timing).
+    warm_up = min(WARM_UP_S, args.duration / 5)
+    # All servers run side by side (an idle one costs nothing) and take turns per workload,
+    # so background load on the machine hits them alike.
     with ExitStack() as stack:
         ports = {}
         for server in servers:
             ports[server.name] = free_port()
             log = logs / f"bench-{server.name.replace(' ', '_')}.log"
             stack.enter_context(running(server, ports[server.name], log))
-        pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(args.clients))
-        for shape, query in queries.items():
+        for workload, texts in workloads.items():
             for server in servers:
+                port = ports[server.name]
                 # A short unmeasured round first, so every worker and cache is warm.
-                warm_up = min(WARM_UP_S, args.duration / 5)
-                drive(pool, server, ports[server.name], query, args.clients, warm_up)
-                stats = drive(pool, server, ports[server.name], query, args.clients, args.duration)
-                load[shape][server.name] = stats
-                print(f"{server.name:22} {shape:14} {stats.throughput:10.1f} req/s")
+                drive_wrk(server, port, texts, args.connections, warm_up, logs)
+                stats = drive_wrk(server, port, texts, args.connections, args.duration, logs)
+                load[workload][server.name] = stats
+                print(f"{server.name:36} {workload:42} {stats.throughput:10.1f} req/s")
         for shape, query in queries.items():
             overhead[shape] = {}
-            for server in servers[: len(PACTGRAPH_MODES)]:
+            for server in servers:
+                if server.name not in SHIPPED_MODES:
+                    continue
                 port = ports[server.name]
-                remote = drive(pool, server, port, query, 1, args.overhead_duration)
+                remote = drive_wrk(server, port, [query], 1, args.overhead_duration, logs)
                 local = in_process(release, query, args.overhead_duration)
                 overhead[shape][server.name] = (local, remote)
 
     command = "python bench/service_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     load_average = (load_before, os.getloadavg()[0])
-    text = report(command, release, args.clients, args.duration, load, overhead, load_average)
+    text = report(command, release, args.connections, args.duration, load, overhead, load_average)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
