@@ -24,6 +24,7 @@ from pactgraph.inference import (
 )
 from pactgraph.settings import SETTINGS
 from pactgraph.store import memory_store
+from pactgraph.terms import to_rdflib
 
 INFERENCE_DIR = Path(__file__).parent / "data" / "inference"
 PACT = "https://w3id.org/pactgraph/ontology#"
@@ -186,7 +187,7 @@ def _naive_inferred(graph: Graph) -> set[Triple]:
 
 def _store_triples(store: ox.Store) -> set[tuple]:
     return {
-        tuple(reason.to_rdflib(t) for t in (q.subject, q.predicate, q.object))
+        tuple(to_rdflib(t) for t in (q.subject, q.predicate, q.object))
         for q in inferred_quads(store)
     }
 

@@ -77,6 +77,7 @@ from rdflib.term import Node
 # The inferred graph is derived from the asserted ones; reasoning always looks at the latter.
 from pactgraph.inference import INFERRED_GRAPH, Entailment, Term, asserted_quads, entail, iri
 from pactgraph.namespaces import prefixes
+from pactgraph.terms import to_rdflib
 
 # Below this many asserted triples HermiT checks the whole graph; at or above, the rules do.
 HERMIT_MAX_TRIPLES = 50_000
@@ -314,34 +315,7 @@ def reasoning_problems(store: ox.Store, settings: object = None) -> list[str]:
     return reason_store(store).problems()
 
 
-# --- converting store terms ----------------------------------------------------------------
-
-_XSD_STRING = str(XSD.string)
-
-
-def _literal(term: ox.Literal) -> Literal:
-    # rdflib keeps a plain string literal without a datatype; oxigraph says xsd:string.
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
-
-
-# pyoxigraph term type -> the rdflib term with the same meaning
-_TO_RDFLIB: dict[type, Callable[[ox.NamedNode | ox.BlankNode | ox.Literal], Node]] = {
-    ox.NamedNode: lambda t: URIRef(t.value),
-    ox.BlankNode: lambda t: BNode(t.value),
-    ox.Literal: _literal,  # type: ignore[dict-item]
-}
-
-
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
-    """The rdflib term for a pyoxigraph term.
-
-    >>> to_rdflib(ox.Literal("3", datatype=ox.NamedNode(str(XSD.integer))))
-    rdflib.term.Literal('3', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
-    """
-    return _TO_RDFLIB[type(term)](term)
+# --- store terms in rdflib ------------------------------------------------------------------
 
 
 def _add_quads(graph: Graph, quads: Iterable[ox.Quad]) -> None:
@@ -419,6 +393,7 @@ def _is_integer(literal: ox.Literal) -> bool:
     return datatype == str(XSD.decimal) and _INTEGRAL_DECIMAL.fullmatch(literal.value) is not None
 
 
+_XSD_STRING = str(XSD.string)
 # Datatype ranges the rules check: range -> is this literal a member of it.
 LITERAL_RANGES: dict[URIRef, Callable[[ox.Literal], bool]] = {
     XSD.integer: _is_integer,
