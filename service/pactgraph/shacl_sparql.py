@@ -107,6 +107,17 @@ def _ordered(nodes: Iterable[Node]) -> list[Node]:
     return sorted(nodes, key=lambda n: (type(n).__name__, str(n)))
 
 
+def _short(node: Node) -> str:
+    """``sh:closed`` for a SHACL term, N3 for anything else.
+
+    >>> _short(SH.closed), _short(URIRef("http://example.org/p"))
+    ('sh:closed', '<http://example.org/p>')
+    """
+    if isinstance(node, URIRef) and node.startswith(str(SH)):
+        return "sh:" + node.removeprefix(str(SH))
+    return node.n3()
+
+
 class UnsupportedShapeError(ValueError):
     """A shape uses a SHACL feature this engine cannot compile (it is never skipped).
 
@@ -270,7 +281,7 @@ class Compiler:
             if str(p).startswith(str(SH)) and p not in _NON_CONSTRAINTS and p not in _HANDLERS
         }
         if unknown:
-            raise UnsupportedShapeError(shape, ", ".join(sorted(p.n3() for p in unknown)))
+            raise UnsupportedShapeError(shape, ", ".join(sorted(_short(p) for p in unknown)))
         found: list[Check] = []
         for parameter, handler in _HANDLERS.items():
             for argument in _ordered(self.shapes.objects(shape, parameter)):
@@ -341,7 +352,7 @@ class Compiler:
         test: Callable[[str], str] | None = None,
     ) -> list[Check]:
         if path is None or path_node is None:
-            raise UnsupportedShapeError(shape, f"{component.n3()} on a node shape")
+            raise UnsupportedShapeError(shape, f"{_short(component)} on a node shape")
         if not isinstance(limit, Literal) or not isinstance(limit.toPython(), int):
             raise UnsupportedShapeError(shape, f"a non-integer count {limit.n3()}")
         count = int(limit.toPython())
@@ -409,7 +420,7 @@ def _datatype(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list
 def _node_kind(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list[Check]:
     kind = str(arg).removeprefix(str(SH))
     if f"kind-{kind}" not in templates():
-        raise UnsupportedShapeError(shape, f"sh:nodeKind {arg.n3()}")
+        raise UnsupportedShapeError(shape, f"sh:nodeKind {_short(arg)}")
     return c._value_check(
         shape,
         SH.NodeKindConstraintComponent,
@@ -456,15 +467,10 @@ def _language_in(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> l
 
 
 def _has_value(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list[Check]:
-    if path is None:
-        return c._value_check(
-            shape,
-            SH.HasValueConstraintComponent,
-            focus,
-            pn,
-            path,
-            lambda v: _one_of(shape, [arg], v),
-        )
+    if path is None:  # the focus node itself must be the value; a result names no value
+        expression = _one_of(shape, [arg], focus)
+        pattern = _fill("filter", x=expression)
+        return [Check(shape, SH.HasValueConstraintComponent, None, pattern, None, expression)]
     pattern = _fill("missing-value", focus=focus, path=path, x=sparql_term(arg, shape))
     return [Check(shape, SH.HasValueConstraintComponent, pn, pattern, None)]
 
@@ -677,7 +683,7 @@ def _copy_path(shapes: Graph, path: Node, results: Graph) -> None:
 
 
 def _default_message(check: Check) -> Literal:
-    return Literal(f"Fails {check.component.n3()} of shape {check.shape.n3()}")
+    return Literal(f"Fails {_short(check.component)} of shape {check.shape.n3()}")
 
 
 def _report(
