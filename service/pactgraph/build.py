@@ -24,22 +24,33 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import OWL, RDF, BNode, Dataset, Graph, Literal, URIRef
 
-from pactgraph.dataset import DataFiles, graph_iri_for, load_dataset
-from pactgraph.namespaces import CONTEXT_FILE, jsonld_context
+from pactgraph.dataset import DataFiles, graph_iri_for, load_store
+from pactgraph.jsonld import JSONLD_CONTEXT, compact_jsonld
+from pactgraph.namespaces import prefixes
 from pactgraph.release import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
+from pactgraph.terms import rdflib_dataset
 
-ONTOLOGY_IRI = URIRef(BASE_IRI + "ontology")
+__all__ = ["JSONLD_CONTEXT", "compact_jsonld"]  # the dump's format lives in pactgraph.jsonld
+
+ONTOLOGY_IRI = BASE_IRI + "ontology"
 BASENAME = "pactgraph"
+_ONTOLOGY = ox.NamedNode(ONTOLOGY_IRI)
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_OWL_ONTOLOGY = ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology")
+_OWL_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+# gzip level 6 (gzip's own default): level 9 costs three times the time for ~1% of size.
+GZIP_LEVEL = 6
 
-# A gate looks at the loaded dataset and reports problems, one line each; [] means pass.
-Gate = Callable[[Dataset, Settings], list[str]]
+# A gate looks at the loaded store and reports problems, one line each; [] means pass.
+Gate = Callable[[ox.Store, Settings], list[str]]
 
 
 class ReleaseError(RuntimeError):
@@ -58,20 +69,31 @@ class ReleaseError(RuntimeError):
 # ---------------------------------------------------------------------------------- gates
 
 
-def union_graph(dataset: Dataset) -> Graph:
-    """All triples of all named graphs in one Graph, with the data's prefixes."""
-    union = Graph(bind_namespaces="none")
-    for prefix, namespace in dataset.namespaces():
-        union.bind(prefix, namespace)
-    union.addN((s, p, o, union) for s, p, o, _ in dataset.quads((None, None, None, None)))
-    return union
+def ontology_version(store: ox.Store) -> str | None:
+    """``owl:versionInfo`` of the pactgraph ontology (or of the only ontology declared)."""
+    ontologies = {q.subject for q in store.quads_for_pattern(None, _RDF_TYPE, _OWL_ONTOLOGY)}
+    versions = {
+        q.subject: q.object.value
+        for q in store.quads_for_pattern(None, _OWL_VERSION_INFO, None)
+        if q.subject in ontologies
+    }
+    if _ONTOLOGY in versions:
+        return versions[_ONTOLOGY]
+    return next(iter(versions.values())) if len(versions) == 1 else None
 
 
-def gate_shacl(dataset: Dataset, settings: Settings) -> list[str]:
+def gate_versioned(store: ox.Store, settings: Settings) -> list[str]:
+    """The ontology must say which version it is: the release version starts with it."""
+    if ontology_version(store) is None:
+        return [f"the ontology <{ONTOLOGY_IRI}> declares no owl:versionInfo"]
+    return []
+
+
+def gate_shacl(store: ox.Store, settings: Settings) -> list[str]:
     """Every SHACL violation of the union of the graphs, one line each."""
-    from pactgraph.validate import compact, validate_graph  # pyshacl is slow to import
+    from pactgraph.validate import compact, validate_store  # pyshacl is slow to import
 
-    report = validate_graph(dataset, settings=settings)
+    report = validate_store(store, settings)
     if report.conforms:
         return []
     return [
@@ -80,57 +102,37 @@ def gate_shacl(dataset: Dataset, settings: Settings) -> list[str]:
     ] or ["the data does not conform to the shapes"]
 
 
-def ontology_version(dataset: Dataset) -> str | None:
-    """``owl:versionInfo`` of the pactgraph ontology (or of the only ontology declared)."""
-    ontologies = {s for s, _, _, _ in dataset.quads((None, RDF.type, OWL.Ontology, None))}
-    versions = {
-        s: str(o)
-        for s, _, o, _ in dataset.quads((None, OWL.versionInfo, None, None))
-        if s in ontologies
-    }
-    if ONTOLOGY_IRI in versions:
-        return versions[ONTOLOGY_IRI]
-    return next(iter(versions.values())) if len(versions) == 1 else None
-
-
-def gate_versioned(dataset: Dataset, settings: Settings) -> list[str]:
-    """The ontology must say which version it is: the release version starts with it."""
-    if ontology_version(dataset) is None:
-        return [f"the ontology <{ONTOLOGY_IRI}> declares no owl:versionInfo"]
-    return []
-
-
-def gate_no_blank_nodes(dataset: Dataset, settings: Settings) -> list[str]:
+def gate_no_blank_nodes(store: ox.Store, settings: Settings) -> list[str]:
     """Instance data has no blank nodes: every node must be linkable (model contract)."""
-    instance_files = DataFiles.discover(settings).graph
-    instance_graphs = {graph_iri_for(path, settings) for path in instance_files}
     problems = []
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        graph_name = getattr(g, "identifier", g)
-        if graph_name in instance_graphs and (isinstance(s, BNode) or isinstance(o, BNode)):
-            problems.append(f"<{graph_name}>: blank node in triple ({s.n3()} {p.n3()} {o.n3()})")
+    for path in DataFiles.discover(settings).graph:
+        graph = ox.NamedNode(graph_iri_for(path, settings))
+        for quad in store.quads_for_pattern(None, None, None, graph):
+            if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                problems.append(f"<{graph.value}>: blank node in triple ({quad.triple})")
     return sorted(problems)
 
 
-def gate_reasoning(dataset: Dataset, settings: Settings) -> list[str]:
-    """HermiT: refuse an inconsistent graph or an unsatisfiable class (see pactgraph.reason)."""
-    from pactgraph.reason import reasoning_gate  # owlready2 is slow to import
+def gate_reasoning(store: ox.Store, settings: Settings) -> list[str]:
+    """Refuse an inconsistent graph or an unsatisfiable class (see pactgraph.reason)."""
+    from pactgraph.reason import reasoning_problems  # owlready2 is slow to import
 
-    return reasoning_gate(dataset, settings)
+    return reasoning_problems(store, settings)
 
 
-def gate_quality(dataset: Dataset, settings: Settings) -> list[str]:
+def gate_quality(store: ox.Store, settings: Settings) -> list[str]:
     """Every query in queries/qc/ must return no rows (see pactgraph.quality)."""
     from pactgraph.quality import quality_gate
 
-    return quality_gate(dataset, settings)
+    return quality_gate(store, settings)
 
 
-def gate_inferred_graph(dataset: Dataset, settings: Settings) -> list[str]:
+def gate_inferred_graph(store: ox.Store, settings: Settings) -> list[str]:
     """Add the inferred named graph to the release (see pactgraph.inference); never fails."""
-    from pactgraph.inference import inference_gate
+    from pactgraph.inference import add_inferred_graph_to_store
 
-    return inference_gate(dataset, settings)
+    add_inferred_graph_to_store(store)
+    return []
 
 
 # The release gates, in order. Append more with GATES.append(("name", function)) in this
@@ -146,11 +148,11 @@ GATES: list[tuple[str, Gate]] = [
 
 
 def run_gates(
-    dataset: Dataset, settings: Settings = SETTINGS, gates: Iterable[tuple[str, Gate]] = GATES
+    store: ox.Store, settings: Settings = SETTINGS, gates: Iterable[tuple[str, Gate]] = GATES
 ) -> None:
     """Run gates in order; raise :class:`ReleaseError` for the first that finds problems."""
     for name, gate in gates:
-        problems = gate(dataset, settings)
+        problems = gate(store, settings)
         if problems:
             raise ReleaseError(name, problems)
 
@@ -158,119 +160,107 @@ def run_gates(
 # ---------------------------------------------------------------------------------- dumps
 
 
-def _to_oxigraph(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot convert {term!r} to an RDF term")
+def _has_blank_node(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
 
 
-def to_oxigraph_dataset(dataset: Dataset) -> ox.Dataset:
-    """The rdflib dataset as a pyoxigraph Dataset with canonical blank-node labels.
+def _lines(data: bytes) -> set[bytes]:
+    return {line for line in data.split(b"\n") if line}
 
-    Canonical labels (RDFC-1.0) make the dumps byte-identical between builds even where the
-    ontology uses blank nodes (OWL lists and restrictions).
+
+def _joined(lines: Iterable[bytes]) -> bytes:
+    return b"".join(line + b"\n" for line in sorted(lines))
+
+
+def nquads_dump(store: ox.Store) -> bytes:
+    """Canonical N-Quads of the store: one quad a line, sorted, unique.
+
+    pyoxigraph labels blank nodes at random when it parses; the quads that hold one (OWL
+    lists in the ontology, say) are relabelled canonically (RDFC-1.0), which only needs those
+    quads, so the dumps are byte-identical between builds.
     """
-    quads = ox.Dataset()
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        graph_name = getattr(g, "identifier", g)
-        graph = ox.DefaultGraph() if graph_name is None else _to_oxigraph(graph_name)
-        quads.add(ox.Quad(_to_oxigraph(s), _to_oxigraph(p), _to_oxigraph(o), graph))
-    quads.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    return quads
+    if next(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None:
+        raise ValueError(
+            "a release keeps every quad in a named graph; the default graph is not empty"
+        )
+    lines = _lines(store.dump(format=ox.RdfFormat.N_QUADS) or b"")
+    with_blanks = [quad for quad in store if _has_blank_node(quad)]
+    if with_blanks:
+        lines -= _lines(ox.serialize(with_blanks, format=ox.RdfFormat.N_QUADS) or b"")
+        canonical = ox.Dataset(with_blanks)
+        canonical.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        lines |= _lines(ox.serialize(canonical, format=ox.RdfFormat.N_QUADS) or b"")
+    return _joined(lines)
 
 
-def _sorted_lines(data: bytes) -> bytes:
-    lines = sorted({line for line in data.decode("utf-8").splitlines() if line})
-    return "".join(line + "\n" for line in lines).encode("utf-8")
+def ntriples_dump(nquads: bytes) -> bytes:
+    """The union graph of N-Quads (every quad in a named graph) as sorted, unique N-Triples.
+
+    Done on the text, which is ten times faster than parsing: in a line ``s p o g .`` the
+    graph name is an IRI or a blank node, neither of which holds a space, so dropping the
+    last term leaves the triple in N-Triples. (A default-graph line ``s p o .`` would not
+    survive this, and a release has none: every file loads into a graph of its own.)
+
+    >>> ntriples_dump(b'<http://e/s> <http://e/p> "a b" <http://e/g> .\\n')
+    b'<http://e/s> <http://e/p> "a b" .\\n'
+    """
+    triples = set()
+    for line in nquads.split(b"\n"):
+        if line:
+            triple, _graph, _dot = line.rsplit(b" ", 2)
+            triples.add(triple + b" .")
+    return _joined(triples)
 
 
-def nquads_dump(quads: ox.Dataset) -> bytes:
-    """Canonical N-Quads, one quad a line, sorted and unique."""
-    return _sorted_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
-
-
-def ntriples_dump(quads: ox.Dataset) -> bytes:
-    """Canonical N-Triples of the union graph, sorted and unique."""
-    triples = (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
-    return _sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
-
-
-def _parse_sorted(data: bytes, fmt: ox.RdfFormat) -> list[ox.Quad]:
-    return list(ox.parse(data, format=fmt))
-
-
-def dumps(dataset: Dataset, quads: ox.Dataset) -> dict[str, bytes]:
-    """Every published file (by name) of a release, before compression."""
-    nquads = nquads_dump(quads)
-    ntriples = ntriples_dump(quads)
-    prefixes = {prefix: str(ns) for prefix, ns in sorted(dataset.namespaces()) if prefix}
-    # Turtle and JSON-LD are written from the sorted dumps so their order is stable too.
-    triples = [q.triple for q in _parse_sorted(ntriples, ox.RdfFormat.N_TRIPLES)]
-    in_order = _parse_sorted(nquads, ox.RdfFormat.N_QUADS)
+def graph_counts(store: ox.Store) -> dict[str, int]:
+    """Quads per named graph."""
     return {
-        f"{BASENAME}.nq": nquads,
-        f"{BASENAME}.nt": ntriples,
-        f"{BASENAME}.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-        or b"",
-        f"{BASENAME}.jsonld": compact_jsonld(in_order),
+        graph.value: sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+        for graph in sorted(store.named_graphs(), key=lambda graph: graph.value)
     }
 
 
-# The dump embeds our JSON-LD context, so reading the dump never needs a network fetch.
-JSONLD_CONTEXT = CONTEXT_FILE
+def turtle_dump(ntriples: bytes) -> bytes:
+    """Turtle with our prefixes, written from the sorted N-Triples so its order is stable."""
+    triples = (q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes()) or b""
 
 
-def _sorted_jsonld(value: object, ordered: bool = False) -> object:
-    """JSON-LD with every unordered array in a stable order (an ``@list`` keeps its order)."""
-    if isinstance(value, dict):
-        return {key: _sorted_jsonld(item, ordered=key == "@list") for key, item in value.items()}
-    if isinstance(value, list):
-        items = [_sorted_jsonld(item) for item in value]
-        return items if ordered else sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
-    return value
+def jsonld_files(nquads: bytes) -> dict[str, bytes]:
+    """``pactgraph.jsonld`` and its ``.gz`` (a side job of large builds: see release_content)."""
+    jsonld = compact_jsonld(nquads)
+    return {f"{BASENAME}.jsonld": jsonld, f"{BASENAME}.jsonld.gz": gzip_bytes(jsonld)}
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+def write_store(path: Path, nquads: bytes) -> Path:
+    """A pyoxigraph (RocksDB) store of the quads at ``path``, closed again; returns ``path``."""
+    store = ox.Store(str(path))
+    store.bulk_load(input=nquads, format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    del store  # closes RocksDB before the directory is renamed and opened read-only
+    return path
 
 
-def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> URIRef | BNode | Literal:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == _XSD_STRING:  # rdflib keeps plain literals apart from xsd:string
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+class _Inline(Executor):
+    """An executor that runs each job at once in this process (small builds)."""
+
+    def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
 
 
-def compact_jsonld(quads: Iterable[ox.Quad]) -> bytes:
-    """The dataset as compact JSON-LD (one ``@graph`` per named graph), in a stable order.
+# Above this many quads the two slowest steps of a release, the JSON-LD dump and the on-disk
+# store, run in processes of their own beside the other dumps (builds have 2 cores to use);
+# below it, starting a process costs more than it saves.
+PARALLEL_MIN_QUADS = 200_000
 
-    >>> q = ox.Quad(ox.NamedNode("https://w3id.org/pactgraph/id/actor/x"),
-    ...             ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
-    ...             ox.Literal("X"), ox.NamedNode("https://w3id.org/pactgraph/graph/a"))
-    >>> b'"@id": "actor:x"' in compact_jsonld([q])
-    True
-    """
-    context = jsonld_context()
-    dataset = Dataset()
-    for quad in quads:  # built term by term so blank nodes keep their canonical labels
-        dataset.add((*map(_rdflib_term, quad.triple), _rdflib_term(quad.graph_name)))
-    document = json.loads(dataset.serialize(format="json-ld", context=context, auto_compact=True))
-    if isinstance(document, dict):
-        document["@context"] = context  # rdflib may shorten it; keep the whole context
-    text = json.dumps(_sorted_jsonld(document), indent=1, sort_keys=True, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+
+def _side_jobs(quads: int) -> Executor:
+    if quads < PARALLEL_MIN_QUADS:
+        return _Inline()
+    # spawn, not fork: the parent holds a pyoxigraph store and its threads.
+    return ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -282,7 +272,9 @@ def gzip_bytes(data: bytes) -> bytes:
     b'x'
     """
     buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+    with gzip.GzipFile(
+        filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=GZIP_LEVEL
+    ) as gz:
         gz.write(data)
     return buffer.getvalue()
 
@@ -307,38 +299,87 @@ def source_digest(settings: Settings = SETTINGS) -> str:
 
 @dataclass(frozen=True)
 class ReleaseContent:
-    """Everything a release directory holds except the store: file name → bytes."""
+    """Everything a release directory holds: file name → bytes, and maybe the store.
+
+    ``store_dir`` is a store already written beside the release (large builds write it while
+    the dumps are made); when it is ``None`` the store is loaded from the N-Quads at publish.
+    """
 
     version: str
     files: dict[str, bytes]
+    store_dir: Path | None = None
 
 
-def release_content(dataset: Dataset, settings: Settings = SETTINGS) -> ReleaseContent:
-    """The versioned, checksummed files of a release for a dataset that passed the gates."""
-    quads = to_oxigraph_dataset(dataset)
-    plain = dumps(dataset, quads)
-    nquads = plain[f"{BASENAME}.nq"]
-    version = f"{ontology_version(dataset)}-{hashlib.sha256(nquads).hexdigest()[:12]}"
-    files = {**plain, **{f"{name}.gz": gzip_bytes(data) for name, data in plain.items()}}
+def _documented_graphs(store: ox.Store, settings: Settings):  # -> rdflib.Dataset
+    """The ontology and vocabulary graphs, in rdflib, for the documentation pages."""
+    files = DataFiles.discover(settings)
+    names = [ox.NamedNode(graph_iri_for(path, settings)) for path in files.ontology + files.vocab]
+    quads = (q for name in names for q in store.quads_for_pattern(None, None, None, name))
+    return rdflib_dataset(quads)
+
+
+def _dump_files(
+    nquads: bytes, version: str, scratch: Path | None
+) -> tuple[dict[str, bytes], Path | None]:
+    """The dumps and their gzip files; for a large build with ``scratch``, the store too."""
+    with _side_jobs(nquads.count(b"\n")) as side:
+        jsonld = side.submit(jsonld_files, nquads)
+        store_job = None
+        if scratch is not None and not isinstance(side, _Inline):
+            folder = Path(tempfile.mkdtemp(prefix=f".store-{version}-", dir=scratch))
+            store_job = side.submit(write_store, folder / STORE_DIR, nquads)
+        try:
+            ntriples = ntriples_dump(nquads)
+            plain = {
+                f"{BASENAME}.nq": nquads,
+                f"{BASENAME}.nt": ntriples,
+                f"{BASENAME}.ttl": turtle_dump(ntriples),
+            }
+            # zlib lets go of the GIL: the dumps compress side by side on the machine's cores.
+            with ThreadPoolExecutor() as pool:
+                zipped = dict(zip(plain, pool.map(gzip_bytes, plain.values()), strict=True))
+            files = {**plain, **{f"{name}.gz": data for name, data in zipped.items()}}
+            files.update(jsonld.result())
+            return files, store_job.result() if store_job else None
+        except BaseException:
+            if store_job is not None:
+                store_job.cancel()
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+
+def release_content(
+    store: ox.Store, settings: Settings = SETTINGS, scratch: Path | None = None
+) -> ReleaseContent:
+    """The versioned, checksummed files of a release for a store that passed the gates.
+
+    With ``scratch`` (a folder on the release's file system) a large build also writes the
+    release's store there, in a process of its own, while the dumps are made.
+    """
+    nquads = nquads_dump(store)
+    version = f"{ontology_version(store)}-{hashlib.sha256(nquads).hexdigest()[:12]}"
+    files, store_dir = _dump_files(nquads, version, scratch)
     # VoID/DCAT measured from these very files, and the ontology/vocabulary HTML pages.
     from pactgraph.void import linked_data_files
 
-    files.update(linked_data_files(dataset, files, version, settings))
-    per_graph: dict[str, int] = {}
-    for quad in quads:
-        per_graph[quad.graph_name.value] = per_graph.get(quad.graph_name.value, 0) + 1
+    try:
+        documented = _documented_graphs(store, settings)
+        files.update(linked_data_files(documented, files, version, settings))
+    except BaseException:
+        _discard_scratch(ReleaseContent(version, files, store_dir))
+        raise
     metadata = {
         "version": version,
-        "ontology_version": ontology_version(dataset),
-        "triple_count": plain[f"{BASENAME}.nt"].count(b"\n"),
+        "ontology_version": ontology_version(store),
+        "triple_count": files[f"{BASENAME}.nt"].count(b"\n"),
         "quad_count": nquads.count(b"\n"),
-        "graphs": dict(sorted(per_graph.items())),
+        "graphs": graph_counts(store),
         "files": {name: len(data) for name, data in sorted(files.items())},
         "source_digest": source_digest(settings),
     }
     files[RELEASE_JSON] = (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode()
     files[SUMS] = sha256sums(files)
-    return ReleaseContent(version=version, files=files)
+    return ReleaseContent(version=version, files=files, store_dir=store_dir)
 
 
 # -------------------------------------------------------------------------------- publish
@@ -347,10 +388,16 @@ def release_content(dataset: Dataset, settings: Settings = SETTINGS) -> ReleaseC
 def _write_release(tmp: Path, content: ReleaseContent) -> None:
     for name, data in content.files.items():
         (tmp / name).write_bytes(data)
-    store = ox.Store(str(tmp / STORE_DIR))
-    store.bulk_load(path=str(tmp / f"{BASENAME}.nq"), format=ox.RdfFormat.N_QUADS)
-    store.flush()
-    del store  # closes RocksDB before the directory is renamed and opened read-only
+    if content.store_dir is not None:
+        os.rename(content.store_dir, tmp / STORE_DIR)
+    else:
+        write_store(tmp / STORE_DIR, content.files[f"{BASENAME}.nq"])
+
+
+def _discard_scratch(content: ReleaseContent) -> None:
+    """Remove a store written ahead that was not used (the release existed, or it failed)."""
+    if content.store_dir is not None:
+        shutil.rmtree(content.store_dir.parent, ignore_errors=True)
 
 
 def point_latest(out: Path, version: str) -> None:
@@ -380,6 +427,9 @@ def publish(content: ReleaseContent, out: Path) -> Release:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            _discard_scratch(content)
+    _discard_scratch(content)
     point_latest(out, content.version)
     return Release.open(final.resolve())
 
@@ -390,16 +440,17 @@ def build(out: Path, settings: Settings = SETTINGS) -> Release:
     Raises :class:`pactgraph.dataset.DataFileError` for a broken file and
     :class:`ReleaseError` when a gate fails; in both cases ``out`` is left as it was.
     """
-    dataset = checked_dataset(settings)
-    return publish(release_content(dataset, settings), out)
+    store = checked_store(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    return publish(release_content(store, settings, scratch=out), out)
 
 
-def checked_dataset(settings: Settings = SETTINGS) -> Dataset:
-    """The dataset as a release publishes it: loaded, then passed through every gate.
+def checked_store(settings: Settings = SETTINGS) -> ox.Store:
+    """The quads as a release publishes them: loaded, then passed through every gate.
 
-    Gates may add to it (the inferred graph does), so compare dumps against this, not
-    against :func:`pactgraph.dataset.load_dataset`.
+    Gates may add to the store (the inferred graph does), so compare dumps against this, not
+    against :func:`pactgraph.dataset.load_store`.
     """
-    dataset = load_dataset(settings=settings)
-    run_gates(dataset, settings)
-    return dataset
+    store = load_store(settings=settings)
+    run_gates(store, settings)
+    return store
