@@ -217,7 +217,7 @@ def test_environment_overrides_the_size(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(ENGINE_VARIABLE, "hermit")
     assert reason_store(load_store(_with_model())).engine == "hermit"
     monkeypatch.setenv(ENGINE_VARIABLE, "tableaux")
-    with pytest.raises(Exception, match=ENGINE_VARIABLE):
+    with pytest.raises(ValueError, match=ENGINE_VARIABLE):
         reason_store(load_store(_with_model()))
 
 

@@ -276,7 +276,7 @@ def choose_engine(triples: int) -> str:
     """
     forced = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
     if forced and forced not in ENGINE_NAMES:
-        raise click.UsageError(f"{ENGINE_VARIABLE} must be one of {', '.join(ENGINE_NAMES)}")
+        raise ValueError(f"{ENGINE_VARIABLE} must be one of {', '.join(ENGINE_NAMES)}")
     return forced or ("hermit" if triples < HERMIT_MAX_TRIPLES else "rules")
 
 
@@ -299,7 +299,7 @@ def reason_store(store: ox.Store, names: NamespaceManager | None = None) -> Reas
     >>> reason_store(load_store()).ok
     True
     """
-    names = names or default_names()
+    names = default_names() if names is None else names
     inferred = sum(1 for _ in store.quads_for_pattern(None, None, None, iri(INFERRED_GRAPH)))
     triples = len(store) - inferred
     if choose_engine(triples) == "hermit":
@@ -435,7 +435,7 @@ def uncovered_constructs(schema: Graph, names: NamespaceManager | None = None) -
     >>> uncovered_constructs(g)
     ['owl:FunctionalProperty']
     """
-    names = names or default_names()
+    names = default_names() if names is None else names
     found: set[str] = set()
     for _subject, predicate, obj in schema:
         if predicate == RDF.type:
