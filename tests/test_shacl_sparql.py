@@ -86,6 +86,7 @@ def test_messages_come_from_the_shape() -> None:
         ("unsupported-closed.ttl", "sh:closed"),
         ("unsupported-equals.ttl", "sh:equals"),
         ("unsupported-recursive.ttl", "recursive"),
+        ("unsupported-flags-alone.ttl", "sh:flags without sh:pattern"),
     ],
 )
 def test_unsupported_feature_raises_naming_shape_and_feature(fixture: str, feature: str) -> None:

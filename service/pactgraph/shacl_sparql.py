@@ -67,13 +67,16 @@ _NON_CONSTRAINTS = frozenset(
         SH.order,
         SH.group,
         SH.defaultValue,
-        # Parameters read together with their constraint (sh:pattern, sh:qualifiedValueShape).
-        SH.flags,
-        SH.qualifiedMinCount,
-        SH.qualifiedMaxCount,
-        SH.qualifiedValueShapesDisjoint,
     }
 )
+
+# Parameters read together with the constraint they belong to: parameter -> that constraint.
+_PARTNERS = {
+    SH.flags: SH.pattern,
+    SH.qualifiedMinCount: SH.qualifiedValueShape,
+    SH.qualifiedMaxCount: SH.qualifiedValueShape,
+    SH.qualifiedValueShapesDisjoint: SH.qualifiedValueShape,
+}
 
 # Target predicate -> the fragment that binds ?this to its focus nodes.
 _TARGETS = {
@@ -116,6 +119,11 @@ def _short(node: Node) -> str:
     if isinstance(node, URIRef) and node.startswith(str(SH)):
         return "sh:" + node.removeprefix(str(SH))
     return node.n3()
+
+
+def _is_class(shapes: Graph, shape: Node) -> bool:
+    """Whether a shape is also a class, which makes it target its own instances."""
+    return any((shape, RDF.type, c) in shapes for c in (RDFS.Class, OWL.Class))
 
 
 class UnsupportedShapeError(ValueError):
@@ -256,11 +264,7 @@ class Compiler:
             if nodes:
                 terms = " ".join(sparql_term(n, shape) for n in nodes)
                 blocks.append(_fill(fragment, x=terms))
-        if (shape, RDF.type, RDFS.Class) in self.shapes or (
-            shape,
-            RDF.type,
-            OWL.Class,
-        ) in self.shapes:  # an implicit class target
+        if _is_class(self.shapes, shape):  # an implicit class target
             blocks.append(_fill("target-class", x=sparql_term(shape, shape)))
         return _joined("union", blocks) if blocks else None
 
@@ -275,13 +279,14 @@ class Compiler:
             return []
         path_node = self.shapes.value(shape, SH.path)
         path = None if path_node is None else self.path(path_node, shape)
-        unknown = {
-            p
-            for p in self.shapes.predicates(shape)
-            if str(p).startswith(str(SH)) and p not in _NON_CONSTRAINTS and p not in _HANDLERS
-        }
+        parameters = {p for p in self.shapes.predicates(shape) if str(p).startswith(str(SH))}
+        unknown = parameters - _NON_CONSTRAINTS - _HANDLERS.keys() - _PARTNERS.keys()
         if unknown:
             raise UnsupportedShapeError(shape, ", ".join(sorted(_short(p) for p in unknown)))
+        for parameter in sorted(parameters & _PARTNERS.keys()):
+            if _PARTNERS[parameter] not in parameters:
+                without = f"{_short(parameter)} without {_short(_PARTNERS[parameter])}"
+                raise UnsupportedShapeError(shape, without)
         found: list[Check] = []
         for parameter, handler in _HANDLERS.items():
             for argument in _ordered(self.shapes.objects(shape, parameter)):
@@ -319,9 +324,8 @@ class Compiler:
             expression = test(focus)
             return [Check(shape, component, None, _fill("filter", x=expression), focus, expression)]
         value = self.fresh()
-        pattern = _fill("value-nodes", focus=focus, path=path, value=value) + _fill(
-            "filter", x=test(value)
-        )
+        values = _fill("value-nodes", focus=focus, path=path, value=value)
+        pattern = f"{values} {_fill('filter', x=test(value))}"
         return [Check(shape, component, path_node, pattern, value)]
 
     def _distinct_values(
@@ -398,9 +402,8 @@ def _class(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list[Ch
     # per value (5x at a million triples); for one bound focus node the NOT EXISTS is cheaper.
     (check,) = checks
     value = c.fresh()
-    pattern = _fill("value-nodes", focus=focus, path=path, value=value) + _fill(
-        "not-instances", value=value, x=term
-    )
+    values = _fill("value-nodes", focus=focus, path=path, value=value)
+    pattern = f"{values} {_fill('not-instances', value=value, x=term)}"
     return [replace(check, pattern=pattern, value=value, nested=check.pattern)]
 
 
@@ -461,7 +464,7 @@ def _language_in(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> l
 
     def test(v: str) -> str:
         matches = [_fill("language-matches", value=v, x=t) for t in tags]
-        return _fill("violation-language-in", value=v, x=_joined("or", matches) or "false")
+        return _fill("violation-language-in", value=v, x=_joined("or", matches) or _fill("false"))
 
     return c._value_check(shape, SH.LanguageInConstraintComponent, focus, pn, path, test)
 
@@ -512,7 +515,7 @@ def _xone(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list[Che
 
     def test(v: str) -> str:
         ones = [_fill("one-if", x=c.conforms(m, v)) for m in members]
-        return _fill("violation-xone", x=_joined("plus", ones) or "0")
+        return _fill("violation-xone", x=_joined("plus", ones) or sparql_term(Literal(0), shape))
 
     return c._value_check(shape, SH.XoneConstraintComponent, focus, pn, path, test)
 
@@ -576,9 +579,7 @@ def top_level_shapes(shapes: Graph) -> list[Node]:
     """Shapes with targets (explicit, or implicit class targets), in a stable order."""
     found = {s for predicate in _TARGETS for s in shapes.subjects(predicate)}
     for shape_type in (SH.NodeShape, SH.PropertyShape):
-        for shape in shapes.subjects(RDF.type, shape_type):
-            if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
-                found.add(shape)
+        found |= {s for s in shapes.subjects(RDF.type, shape_type) if _is_class(shapes, s)}
     return sorted(found, key=lambda s: (isinstance(s, BNode), str(s)))
 
 
@@ -593,7 +594,7 @@ def compile_shapes(shapes: Graph) -> list[CompiledQuery]:
     queries = []
     for shape in top_level_shapes(shapes):
         targets = compiler.targets(shape)
-        if targets is None or compiler._is_deactivated(shape):
+        if targets is None:
             continue
         for check in compiler.checks(shape, "?this"):
             name = "select-values" if check.value else "select-focus"
