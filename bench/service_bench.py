@@ -282,6 +282,16 @@ def drive_wrk(
     )
 
 
+def median_round(rounds: list[Stats]) -> Stats:
+    """The round with the median throughput (its latencies with it), of an odd number.
+
+    Taking turns round after round, then the median, keeps a burst of other work on the
+    machine during one run from deciding a ratio.
+    """
+    ordered = sorted(rounds, key=lambda stats: stats.throughput)
+    return ordered[len(ordered) // 2]
+
+
 def rotating_lookups(release: Release, lookup: str, count: int) -> list[str]:
     """``lookup`` asked about the first ``count`` instruments of the release (by IRI).
 
@@ -345,6 +355,11 @@ def _wrk_version() -> str:
     return (done.stdout or done.stderr).split("Copyright")[0].strip()
 
 
+def _warm_up(duration: float) -> int:
+    """Seconds of the unmeasured warm-up round (wrk runs whole seconds)."""
+    return max(1, round(min(WARM_UP_S, duration / 5)))
+
+
 def _ratio(pg: Stats, rl: Stats) -> float:
     return pg.throughput / rl.throughput if rl.throughput else float("nan")
 
@@ -357,6 +372,7 @@ def report(
     load: dict[str, dict[str, Stats]],
     overhead: dict[str, dict[str, tuple[Stats, Stats]]],
     load_average: tuple[float, float],
+    rounds: int = 1,
 ) -> str:
     """The results as Markdown: the side-by-side table, then HTTP overhead, then targets."""
     defaults = ServiceConfig()
@@ -376,9 +392,9 @@ def report(
         "rdflib-endpoint with its defaults (in-memory rdflib store; it runs each query on its "
         "event loop; it has no result cache).",
         f"- Load: {_wrk_version()}, 1 thread, {connections} keep-alive connections, back-to-back "
-        f"GET requests for {duration:g} s per workload and server, after a "
-        f"{min(WARM_UP_S, duration / 5):g} s warm-up round; loopback only. All servers run "
-        "throughout and take turns workload by workload.",
+        f"GET requests for {duration:g} s per run, after a {_warm_up(duration)} s "
+        "warm-up round; loopback only. All servers run throughout; per workload they take "
+        f"turns for {rounds} rounds, and each cell is the round with the median throughput.",
         f"- Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}; {_versions()}.",
         "- Servers and wrk share these CPUs. Load average (1 min) when the run started / "
@@ -409,7 +425,8 @@ def report(
         "",
         "In-process = `Store.read_only(release/store).query(q, use_default_graph_as_union=True)` "
         "plus SPARQL-JSON serialisation, timed in the benchmark's own process; HTTP = wrk with "
-        "one connection (the one-query-repeated lookup, the two-hop join and the aggregate).",
+        "one connection, median of the rounds (the one-query-repeated lookup, the two-hop join "
+        "and the aggregate).",
         "",
         "| Query | pactgraph mode | in-process p50 ms | pactgraph HTTP p50 ms | added p50 ms "
         "| HTTP p99 ms |",
@@ -470,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--overhead-duration", type=float, default=3.0, help="seconds per single-connection run"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per workload and server (median reported)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
 
@@ -495,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
     load: dict[str, dict[str, Stats]] = {workload: {} for workload in workloads}
     overhead: dict[str, dict[str, tuple[Stats, Stats]]] = {}
-    warm_up = min(WARM_UP_S, args.duration / 5)
+    warm_up = _warm_up(args.duration)
     # All servers run side by side (an idle one costs nothing) and take turns per workload,
     # so background load on the machine hits them alike.
     with ExitStack() as stack:
@@ -505,26 +525,44 @@ def main(argv: list[str] | None = None) -> int:
             log = logs / f"bench-{server.name.replace(' ', '_')}.log"
             stack.enter_context(running(server, ports[server.name], log))
         for workload, texts in workloads.items():
-            for server in servers:
-                port = ports[server.name]
-                # A short unmeasured round first, so every worker and cache is warm.
-                drive_wrk(server, port, texts, args.connections, warm_up, logs)
-                stats = drive_wrk(server, port, texts, args.connections, args.duration, logs)
-                load[workload][server.name] = stats
-                print(f"{server.name:36} {workload:42} {stats.throughput:10.1f} req/s")
+            for server in servers:  # a short unmeasured round first: workers and caches warm
+                drive_wrk(server, ports[server.name], texts, args.connections, warm_up, logs)
+            rounds: dict[str, list[Stats]] = {server.name: [] for server in servers}
+            for _ in range(args.rounds):
+                for server in servers:
+                    port = ports[server.name]
+                    stats = drive_wrk(server, port, texts, args.connections, args.duration, logs)
+                    rounds[server.name].append(stats)
+                    print(f"{server.name:36} {workload:42} {stats.throughput:10.1f} req/s")
+            for name, measured in rounds.items():
+                load[workload][name] = median_round(measured)
         for shape, query in queries.items():
             overhead[shape] = {}
             for server in servers:
                 if server.name not in SHIPPED_MODES:
                     continue
                 port = ports[server.name]
-                remote = drive_wrk(server, port, [query], 1, args.overhead_duration, logs)
+                remote = median_round(
+                    [
+                        drive_wrk(server, port, [query], 1, args.overhead_duration, logs)
+                        for _ in range(args.rounds)
+                    ]
+                )
                 local = in_process(release, query, args.overhead_duration)
                 overhead[shape][server.name] = (local, remote)
 
     command = "python bench/service_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     load_average = (load_before, os.getloadavg()[0])
-    text = report(command, release, args.connections, args.duration, load, overhead, load_average)
+    text = report(
+        command,
+        release,
+        args.connections,
+        args.duration,
+        load,
+        overhead,
+        load_average,
+        args.rounds,
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
