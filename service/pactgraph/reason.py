@@ -64,6 +64,7 @@ import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -457,8 +458,11 @@ def reason_with_rules(store: ox.Store, names: NamespaceManager, triples: int) ->
     """HermiT on the schema, then the OWL 2 RL check of the instances (module docstring)."""
     started = time.perf_counter()
     schema = schema_graph(store, names)
-    consistent, unsatisfiable = run_hermit(schema)
-    entailment = entail(store)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # HermiT runs in its own JVM, so the closure of the instances overlaps its start-up.
+        tbox = pool.submit(run_hermit, schema)
+        entailment = entail(store)
+        consistent, unsatisfiable = tbox.result()
     clashes, others = rule_contradictions(store, entailment, schema, names)
     return ReasoningReport(
         consistent=consistent and not clashes and not others,
