@@ -220,16 +220,8 @@ def _graphs_in_store(store: pyoxigraph.Store) -> Callable[[Node], tuple[URIRef, 
     def graphs(node: Node) -> tuple[URIRef, ...]:
         if not isinstance(node, URIRef | BNode):  # a literal is never a subject
             return ()
-        quads = store.quads_for_pattern(to_oxigraph_term(node), None, None)
-        return tuple(
-            sorted(
-                {
-                    URIRef(q.graph_name.value)
-                    for q in quads
-                    if isinstance(q.graph_name, ox.NamedNode)
-                }
-            )
-        )
+        names = {q.graph_name for q in store.quads_for_pattern(to_oxigraph_term(node), None, None)}
+        return tuple(sorted(URIRef(g.value) for g in names if isinstance(g, ox.NamedNode)))
 
     return graphs
 
