@@ -40,9 +40,9 @@ from pactgraph.api.sparql import (
     CACHEABLE_METHODS,
     ProtocolError,
     QueryPlan,
-    _from_pairs,
-    _matches,
     cache_hit,
+    etag_matches,
+    from_pairs,
     not_modified,
     plan_query,
     run_query,
@@ -97,7 +97,7 @@ class FastPath:
     def _plan(self, query_string: bytes, accept: str | None, base: str) -> QueryPlan | None:
         """The endpoint's plan for a GET query string; ``None`` when it is not a plain query."""
         try:
-            parsed = _from_pairs(url_pairs(query_string))
+            parsed = from_pairs(url_pairs(query_string))
             if parsed.query is None:  # the service description, or an error: FastAPI's
                 return None
             return plan_query(parsed, accept, base, self.state)
@@ -154,7 +154,7 @@ class FastPath:
         """Send the answer for ``plan``; its status."""
         method = scope["method"]
         if_none_match = found.get(b"if-none-match")
-        if if_none_match is not None and _matches(if_none_match.decode("latin-1"), plan.etag):
+        if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), plan.etag):
             cached = None
         elif self.cache.enabled and (cached := self.cache.get(plan.key)) is not None:
             pass

@@ -309,7 +309,13 @@ def _utf8(data: bytes, what: str) -> str:
         raise ProtocolError(400, f"The {what} is not valid UTF-8: {error}") from error
 
 
-def _from_pairs(pairs: Sequence[tuple[str, str]]) -> ProtocolRequest:
+def from_pairs(pairs: Sequence[tuple[str, str]]) -> ProtocolRequest:
+    """The protocol parameters of decoded ``name=value`` pairs; 403 for an update, 400 for
+    more than one ``query``.
+
+    >>> from_pairs([("query", "ASK {}"), ("format", "csv")]).formats
+    ['csv']
+    """
     names = [name for name, _ in pairs]
     if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
         raise ProtocolError(403, UPDATE_REFUSED)
@@ -358,7 +364,7 @@ async def parse_request(request: Request, config: ServiceConfig) -> ProtocolRequ
     """Read a GET or POST into :class:`ProtocolRequest`, or raise :class:`ProtocolError`."""
     url_pairs = _url_pairs(request)
     if request.method in ("GET", "HEAD"):
-        return _from_pairs(url_pairs)
+        return from_pairs(url_pairs)
     content_type = request.headers.get("content-type")
     if not content_type:
         raise ProtocolError(
@@ -383,8 +389,8 @@ async def parse_request(request: Request, config: ServiceConfig) -> ProtocolRequ
         except UnicodeDecodeError as error:
             raise ProtocolError(400, f"The form body is not valid UTF-8: {error}") from error
         # Dataset parameters may come in the URL or the body (the W3C tests do both).
-        return _from_pairs(url_pairs + body_pairs)
-    parsed = _from_pairs(url_pairs)
+        return from_pairs(url_pairs + body_pairs)
+    parsed = from_pairs(url_pairs)
     if parsed.query is not None:
         raise ProtocolError(400, "A query in both the URL and the request body: send one.")
     parsed.query = _utf8(body, "request body")
@@ -547,7 +553,7 @@ async def _answer(request: Request) -> Response:
         return _service_description(request, parsed)
     request.state.query_sha256 = query_hash(parsed.query)
     plan = plan_query(parsed, request.headers.get("accept"), str(request.base_url), state)
-    if request.method in CACHEABLE_METHODS and _matches(
+    if request.method in CACHEABLE_METHODS and etag_matches(
         request.headers.get("if-none-match"), plan.etag
     ):
         return not_modified(plan, config)
@@ -559,10 +565,10 @@ async def _answer(request: Request) -> Response:
     return await run_query(plan, request.method, state)
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an ``If-None-Match`` header names ``etag`` (or is ``*``).
 
-    >>> _matches('W/"a", "b"', '"b"'), _matches("*", '"x"'), _matches(None, '"x"')
+    >>> etag_matches('W/"a", "b"', '"b"'), etag_matches("*", '"x"'), etag_matches(None, '"x"')
     (True, True, False)
     """
     if not if_none_match:
