@@ -78,7 +78,7 @@ from rdflib.term import Node
 # The inferred graph is derived from the asserted ones; reasoning always looks at the latter.
 from pactgraph.inference import INFERRED_GRAPH, Entailment, Term, asserted_quads, entail, iri
 from pactgraph.namespaces import prefixes
-from pactgraph.terms import to_rdflib
+from pactgraph.terms import add_triples, to_rdflib
 
 # Below this many asserted triples HermiT checks the whole graph; at or above, the rules do.
 HERMIT_MAX_TRIPLES = 50_000
@@ -319,16 +319,11 @@ def reasoning_problems(store: ox.Store, settings: object = None) -> list[str]:
 # --- store terms in rdflib ------------------------------------------------------------------
 
 
-def _add_quads(graph: Graph, quads: Iterable[ox.Quad]) -> None:
-    for quad in quads:
-        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
-
-
 def store_graph(store: ox.Store, names: NamespaceManager) -> Graph:
     """The union of a store's asserted graphs as one rdflib Graph (what HermiT is fed)."""
     graph = Graph(bind_namespaces="none")
     graph.namespace_manager = names
-    _add_quads(graph, asserted_quads(store))
+    add_triples(graph, asserted_quads(store))
     return graph
 
 
@@ -421,7 +416,7 @@ def schema_graph(store: ox.Store, names: NamespaceManager) -> Graph:
     seen: set[ox.BlankNode] = set()
     while quads:
         quad = quads.pop()
-        _add_quads(graph, [quad])
+        add_triples(graph, [quad])
         if isinstance(quad.object, ox.BlankNode) and quad.object not in seen:
             seen.add(quad.object)  # lists and restrictions hang off blank nodes
             quads.extend(asserted_quads(store, quad.object, None, None))
@@ -560,9 +555,9 @@ def rule_contradictions(
     facts = Graph(bind_namespaces="none")
     facts += schema
     for node in culprits:
-        _add_quads(facts, asserted_quads(store, node, None, None))
+        add_triples(facts, asserted_quads(store, node, None, None))
         if not isinstance(node, ox.Literal):
-            _add_quads(facts, asserted_quads(store, None, None, node))
+            add_triples(facts, asserted_quads(store, None, None, node))
     hierarchy = _Hierarchy(facts)
     clashes = []
     for i, (first, second) in enumerate(pairs):

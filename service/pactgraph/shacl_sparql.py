@@ -36,6 +36,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, SH
 from rdflib.term import Node
 
+from pactgraph.terms import to_oxigraph, to_rdflib
+
 TEMPLATE_FILE = Path(__file__).with_name("shacl-sparql.rq")
 _FRAGMENT = re.compile(r"^#@ (\S+)\s*$", re.MULTILINE)
 
@@ -603,62 +605,11 @@ def compile_shapes(shapes: Graph) -> list[CompiledQuery]:
     return queries
 
 
-def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> URIRef | BNode | Literal:
-    """A pyoxigraph term as rdflib's (a plain literal stays plain, as rdflib parses it).
-
-    >>> to_rdflib_term(ox.Literal("USD"))
-    rdflib.term.Literal('USD')
-    """
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
-def to_oxigraph_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as pyoxigraph's (blank-node labels kept, so results map back).
-
-    >>> to_oxigraph_term(Literal("3", datatype=XSD.integer))
-    <Literal value=3 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
-    """
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        datatype = None if term.datatype is None else ox.NamedNode(str(term.datatype))
-        return ox.Literal(str(term), datatype=datatype)
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
 def store_of(data: Graph) -> ox.Store:
     """An in-memory store holding ``data`` in its default graph."""
     store = ox.Store()
-    store.extend(
-        ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o)) for s, p, o in data
-    )
+    store.extend(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in data)
     return store
-
-
-def store_union(store: ox.Store) -> Graph:
-    """The union of a store's graphs as one rdflib Graph (blank-node labels kept)."""
-    union = Graph()
-    for quad in store.quads_for_pattern(None, None, None):
-        union.add(
-            (
-                to_rdflib_term(quad.subject),
-                to_rdflib_term(quad.predicate),
-                to_rdflib_term(quad.object),
-            )
-        )
-    return union
 
 
 def _answers(store: ox.Store, query: CompiledQuery) -> list[tuple[Node, Node | None]]:
@@ -666,9 +617,7 @@ def _answers(store: ox.Store, query: CompiledQuery) -> list[tuple[Node, Node | N
     found = []
     for row in solutions:
         value = row["value"] if query.check.value else None
-        found.append(
-            (to_rdflib_term(row["this"]), None if value is None else to_rdflib_term(value))
-        )
+        found.append((to_rdflib(row["this"]), None if value is None else to_rdflib(value)))
     return found
 
 

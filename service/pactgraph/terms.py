@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -69,6 +69,18 @@ def rdflib_dataset(quads: Iterable[ox.Quad], prefixes: dict[str, str] | None = N
         name = None if isinstance(graph, ox.DefaultGraph) else to_rdflib(graph)
         dataset.add((*map(to_rdflib, quad.triple), name))
     return dataset
+
+
+def add_triples(graph: Graph, quads: Iterable[ox.Quad]) -> Graph:
+    """Add the triples of pyoxigraph quads to an rdflib Graph (graph names dropped).
+
+    >>> q = ox.Quad(ox.NamedNode("http://e.org/s"), ox.NamedNode("http://e.org/p"),
+    ...             ox.Literal("o"), ox.NamedNode("http://e.org/g"))
+    >>> len(add_triples(Graph(), [q, q]))
+    1
+    """
+    graph.addN((*map(to_rdflib, quad.triple), graph) for quad in quads)
+    return graph
 
 
 def oxigraph_quads(dataset: Dataset) -> Iterable[ox.Quad]:

@@ -215,12 +215,12 @@ def _graphs_in_store(store: pyoxigraph.Store) -> Callable[[Node], tuple[URIRef, 
     """Which named graphs of a store hold triples about a node (the file to fix)."""
     import pyoxigraph as ox
 
-    from pactgraph.shacl_sparql import to_oxigraph_term
+    from pactgraph.terms import to_oxigraph
 
     def graphs(node: Node) -> tuple[URIRef, ...]:
         if not isinstance(node, URIRef | BNode):  # a literal is never a subject
             return ()
-        names = {q.graph_name for q in store.quads_for_pattern(to_oxigraph_term(node), None, None)}
+        names = {q.graph_name for q in store.quads_for_pattern(to_oxigraph(node), None, None)}
         return tuple(sorted(URIRef(g.value) for g in names if isinstance(g, ox.NamedNode)))
 
     return graphs
@@ -295,14 +295,15 @@ def validate_store(store: pyoxigraph.Store, settings: Settings = SETTINGS) -> Va
     >>> validate_store(pyoxigraph.Store()).conforms
     True
     """
-    from pactgraph.shacl_sparql import store_union, validate
+    from pactgraph.shacl_sparql import validate
+    from pactgraph.terms import add_triples
 
     shapes = load_shapes(settings)
     engine = engine_for(len(store))
     if engine == "sparql":
         conforms, results = validate(store, shapes)
     else:
-        conforms, results = ENGINES[engine](store_union(store), shapes)
+        conforms, results = ENGINES[engine](add_triples(Graph(), store), shapes)
     return ValidationReport(
         conforms=bool(conforms),
         violations=_violations(results, shapes, _graphs_in_store(store)),
