@@ -559,20 +559,11 @@ def rule_contradictions(
         if not isinstance(node, ox.Literal):
             add_triples(facts, asserted_quads(store, None, None, node))
     hierarchy = _Hierarchy(facts)
-    clashes = []
-    for i, (first, second) in enumerate(pairs):
-        for individual in sorted(to_rdflib(node) for node in members.get(i, ())):
-            reasons = [
-                *hierarchy.why(individual, first, names),
-                *hierarchy.why(individual, second, names),
-            ]
-            clashes.append(
-                Clash(
-                    _short(individual, names),
-                    (_short(first, names), _short(second, names)),
-                    tuple(dict.fromkeys(reasons)),
-                )
-            )
+    clashes = [
+        _clash(individual, first, second, hierarchy, names)
+        for i, (first, second) in enumerate(pairs)
+        for individual in sorted(to_rdflib(node) for node in members.get(i, ()))
+    ]
     return tuple(clashes), tuple(sorted(others))
 
 
@@ -606,6 +597,18 @@ def disjoint_pairs(graph: Graph) -> set[tuple[URIRef, URIRef]]:
     return pairs
 
 
+def _clash(
+    individual: Node, first: URIRef, second: URIRef, hierarchy: _Hierarchy, names: NamespaceManager
+) -> Clash:
+    """The report of one individual in two disjoint classes, with why it is in each."""
+    reasons = [*hierarchy.why(individual, first, names), *hierarchy.why(individual, second, names)]
+    return Clash(
+        _short(individual, names),
+        (_short(first, names), _short(second, names)),
+        tuple(dict.fromkeys(reasons)),
+    )
+
+
 def explain(graph: Graph) -> tuple[tuple[Clash, ...], tuple[str, ...]]:
     """Name the individuals that sit in two disjoint classes after OWL 2 RL reasoning.
 
@@ -625,18 +628,7 @@ def explain(graph: Graph) -> tuple[tuple[Clash, ...], tuple[str, ...]]:
     clashes = []
     for first, second in sorted(disjoint_pairs(graph)):
         members = set(closure.subjects(RDF.type, first)) & set(closure.subjects(RDF.type, second))
-        for individual in sorted(members):
-            reasons = [
-                *hierarchy.why(individual, first, names),
-                *hierarchy.why(individual, second, names),
-            ]
-            clashes.append(
-                Clash(
-                    _short(individual, names),
-                    (_short(first, names), _short(second, names)),
-                    tuple(dict.fromkeys(reasons)),
-                )
-            )
+        clashes += [_clash(i, first, second, hierarchy, names) for i in sorted(members)]
     others = sorted(
         {
             " ".join(str(message).split())
