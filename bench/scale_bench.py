@@ -12,9 +12,10 @@ For each size, :mod:`synthetic` writes a data root (deterministic for ``--seed``
    reasoning gate, quality checks, the inferred graph), dump (``release_content`` +
    ``publish``: every dump, its gzip, VoID, docs and the release's store). A size has
    ``--budget`` seconds; stages not finished by then are reported as such (the child is killed).
-2. **Serving**, for each size with a release: four servers over the same data, taking turns
-   per query, each driven by ``--clients`` keep-alive clients for ``--duration`` seconds
-   (the client side of ``service_bench.py``): pactgraph embedded (``pactgraph serve``), the
+2. **Serving**, for each size with a release: five servers over the same data, taking turns
+   per query, each driven by wrk with ``--clients`` keep-alive connections for
+   ``--duration`` seconds (``service_bench.drive_wrk``): pactgraph embedded (``pactgraph
+   serve``, as shipped, and again with ``--result-cache 0``), the
    Oxigraph server queried directly (``oxigraph serve --union-default-graph``, loaded from
    the release's N-Quads), pactgraph over that Oxigraph server (``serve --backend``), and
    rdflib-endpoint (sizes up to ``--rdflib-max``: it holds the data in rdflib's memory).

@@ -16,13 +16,13 @@ from rdflib.compare import isomorphic
 from pactgraph import build as build_module
 from pactgraph.build import (
     GATES,
-    JSONLD_CONTEXT,
     ReleaseError,
     checked_store,
-    compact_jsonld,
     gzip_bytes,
 )
 from pactgraph.dataset import DataFileError, load_dataset, load_store
+from pactgraph.jsonld import compact_jsonld
+from pactgraph.namespaces import CONTEXT_FILE
 from pactgraph.reason import INFERRED_GRAPH
 from pactgraph.release import Release, build_release, is_current, latest_release
 from pactgraph.settings import Settings
@@ -307,7 +307,7 @@ def test_jsonld_dump_is_compact_self_contained_and_stable(mini_release: Release)
     """Regression: the JSON-LD dump used to be expanded (full IRIs, no context)."""
     raw = (mini_release.path / "pactgraph.jsonld").read_bytes()
     document = json.loads(raw)
-    context = json.loads(JSONLD_CONTEXT.read_text(encoding="utf-8"))["@context"]
+    context = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
     assert document["@context"] == context  # inline: reading the dump fetches nothing
     assert '"pact:' in raw.decode("utf-8")  # terms are compacted with our prefixes
     # The same quads always give the same bytes.

@@ -30,15 +30,14 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Dataset
 
 from pactgraph.dataset import DataFiles, graph_iri_for, load_store
-from pactgraph.jsonld import JSONLD_CONTEXT, compact_jsonld
+from pactgraph.jsonld import compact_jsonld
 from pactgraph.namespaces import prefixes
 from pactgraph.release import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 from pactgraph.terms import rdflib_dataset
-
-__all__ = ["JSONLD_CONTEXT", "compact_jsonld"]  # the dump's format lives in pactgraph.jsonld
 
 ONTOLOGY_IRI = BASE_IRI + "ontology"
 BASENAME = "pactgraph"
@@ -310,7 +309,7 @@ class ReleaseContent:
     store_dir: Path | None = None
 
 
-def _documented_graphs(store: ox.Store, settings: Settings):  # -> rdflib.Dataset
+def _documented_graphs(store: ox.Store, settings: Settings) -> Dataset:
     """The ontology and vocabulary graphs, in rdflib, for the documentation pages."""
     files = DataFiles.discover(settings)
     names = [ox.NamedNode(graph_iri_for(path, settings)) for path in files.ontology + files.vocab]

@@ -16,42 +16,26 @@ True
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import pyoxigraph as ox
 
-from pactgraph.namespaces import CONTEXT_FILE, jsonld_context, prefixes
-
-# The dump embeds our JSON-LD context, so reading the dump never needs a network fetch.
-JSONLD_CONTEXT = CONTEXT_FILE
+from pactgraph.namespaces import compact_iri, jsonld_context
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-@lru_cache(maxsize=1)
-def _namespaces() -> dict[str, str]:
-    return {namespace: prefix for prefix, namespace in prefixes().items()}
-
-
-@lru_cache(maxsize=1 << 16)
 def compact(iri: str) -> str:
-    """``prefix:local`` under the longest namespace of our context, else the IRI itself.
+    """``prefix:local`` (slashes allowed in the local part), else the IRI itself.
 
     >>> compact("https://w3id.org/pactgraph/graph/instruments/mous")
     'graph:instruments/mous'
     >>> compact("https://example.org/x")
     'https://example.org/x'
     """
-    namespaces = _namespaces()
-    end = len(iri)
-    # Namespaces end in "/" or "#": try each such cut, longest first.
-    while (end := max(iri.rfind("/", 0, end), iri.rfind("#", 0, end))) > 0:
-        prefix = namespaces.get(iri[: end + 1])
-        local = iri[end + 1 :]
-        if prefix is not None and local and not local.startswith("//"):
-            return f"{prefix}:{local}"
-    return iri
+    short = compact_iri(iri, path_locals=True)
+    # JSON-LD reads "p://x" as an absolute IRI, never as prefix p with local "//x".
+    return iri if short.partition(":")[2].startswith("//") else short
 
 
 def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str | dict[str, str]:

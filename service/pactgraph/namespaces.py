@@ -52,10 +52,23 @@ def compact_iri(iri: str, *, path_locals: bool = False) -> str:
     >>> compact_iri("https://example.org/x")
     'https://example.org/x'
     """
-    for prefix, namespace in sorted(prefixes().items(), key=lambda item: -len(item[1])):
-        local = iri[len(namespace) :]
-        valid = local and "#" not in local and (path_locals or "/" not in local)
-        if iri.startswith(namespace) and valid:
+    return _compact(iri, path_locals)
+
+
+@lru_cache(maxsize=1)
+def _prefix_of() -> dict[str, str]:
+    return {namespace: prefix for prefix, namespace in prefixes().items()}
+
+
+@lru_cache(maxsize=1 << 16)  # dumps compact millions of IRIs, most of them repeatedly
+def _compact(iri: str, path_locals: bool) -> str:
+    prefix_of = _prefix_of()
+    end = len(iri)
+    # Every namespace ends in "/" or "#": try each such cut, the longest namespace first.
+    while (end := max(iri.rfind("/", 0, end), iri.rfind("#", 0, end))) > 0:
+        prefix = prefix_of.get(iri[: end + 1])
+        local = iri[end + 1 :]
+        if prefix and local and "#" not in local and (path_locals or "/" not in local):
             return f"{prefix}:{local}"
     return iri
 

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import click
 import pyoxigraph as ox
-from rdflib import Dataset, URIRef
-from rdflib.namespace import NamespaceManager
+from rdflib import Dataset
 
-from pactgraph.namespaces import prefixes
-from pactgraph.reason import INFERRED_GRAPH
+from pactgraph.inference import INFERRED_GRAPH
+from pactgraph.namespaces import compact_iri
 from pactgraph.settings import SETTINGS, Settings
 
 _HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
@@ -108,32 +107,19 @@ def asserted_store(data: ox.Store | Dataset) -> ox.Store:
     return asserted
 
 
-def _names() -> NamespaceManager:
-    """Our prefixes, to show nodes in findings as ``actor:x`` rather than full IRIs."""
-    names = NamespaceManager(Dataset(), bind_namespaces="rdflib")
-    for prefix, namespace in prefixes().items():
-        names.bind(prefix, namespace, override=True)
-    return names
-
-
-def _show(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, names: NamespaceManager) -> str:
+def _show(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        try:
-            return names.normalizeUri(URIRef(term.value))
-        except Exception:  # rdflib refuses some local names; the full IRI is always right
-            return f"<{term.value}>"
+        short = compact_iri(term.value)
+        return f"<{short}>" if short == term.value else short
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return term.value
 
 
-def run_check(
-    store: ox.Store, check: QualityCheck, names: NamespaceManager | None = None
-) -> list[Finding]:
+def run_check(store: ox.Store, check: QualityCheck) -> list[Finding]:
     """The findings of one check (its result rows) on a store."""
-    names = names or NamespaceManager(Dataset(), bind_namespaces="rdflib")
     results = store.query(check.query, use_default_graph_as_union=True)
     if isinstance(results, ox.QueryBoolean):  # an ASK check fails when it is true
         return [Finding(check, "(the whole dataset)")] if bool(results) else []
@@ -144,12 +130,10 @@ def run_check(
     findings = []
     for row in results:
         details = {
-            name: _show(row[name], names)
-            for name in variables
-            if name != key and row[name] is not None
+            name: _show(row[name]) for name in variables if name != key and row[name] is not None
         }
         node = row[key]
-        findings.append(Finding(check, _show(node, names), details, node.value if node else ""))
+        findings.append(Finding(check, _show(node), details, node.value if node else ""))
     return findings
 
 
@@ -165,10 +149,9 @@ def run_checks(
     []
     """
     store = asserted_store(data)
-    names = _names()
     findings: list[Finding] = []
     for check in load_checks(settings) if checks is None else checks:
-        findings.extend(run_check(store, check, names))
+        findings.extend(run_check(store, check))
     return findings
 
 

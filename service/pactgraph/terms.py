@@ -52,8 +52,8 @@ def to_oxigraph(term: object) -> OxTerm:
     raise TypeError(f"cannot convert {term!r} to an RDF term")
 
 
-def rdflib_dataset(quads: Iterable[ox.Quad], prefixes: dict[str, str] | None = None) -> Dataset:
-    """An rdflib Dataset of pyoxigraph quads (named graphs kept), bound to ``prefixes``.
+def rdflib_dataset(quads: Iterable[ox.Quad]) -> Dataset:
+    """An rdflib Dataset of pyoxigraph quads (named graphs kept), with no prefixes bound.
 
     >>> q = ox.Quad(ox.NamedNode("http://e.org/s"), ox.NamedNode("http://e.org/p"),
     ...             ox.Literal("o"), ox.NamedNode("http://e.org/g"))
@@ -62,8 +62,6 @@ def rdflib_dataset(quads: Iterable[ox.Quad], prefixes: dict[str, str] | None = N
     """
     dataset = Dataset()
     dataset.namespace_manager = NamespaceManager(dataset, bind_namespaces="none")
-    for prefix, namespace in (prefixes or {}).items():
-        dataset.bind(prefix, namespace)
     for quad in quads:
         graph = quad.graph_name
         name = None if isinstance(graph, ox.DefaultGraph) else to_rdflib(graph)
