@@ -317,13 +317,18 @@ def test_listener_counts_right_when_a_probe_reuses_a_port(monkeypatch) -> None:
 
         return wait_for(seen, timeout)
 
-    connect = socket.create_connection
+    def connect_from_the_same_port(address, timeout):
+        # SO_REUSEADDR: if the first connection's close left this port in TIME_WAIT, binding
+        # it again would fail with EADDRINUSE (seen once in a clean-clone run) before probing.
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.settimeout(timeout)
+        probe.bind(("127.0.0.1", port))
+        probe.connect(address)
+        return probe
+
     monkeypatch.setattr(server._seen, "wait_for", accept_once_looked)
-    monkeypatch.setattr(
-        socket,
-        "create_connection",
-        lambda address, timeout: connect(address, timeout, ("127.0.0.1", port)),
-    )
+    monkeypatch.setattr(socket, "create_connection", connect_from_the_same_port)
     try:
         assert server.foreign_connections() == 1
     finally:
