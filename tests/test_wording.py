@@ -60,7 +60,10 @@ def test_the_checker_catches_a_copied_sentence() -> None:
     assert not _copied_runs(" ".join(f"w{i}" for i in range(RUN - 1)), reference)
 
 
-@pytest.mark.skipif(not ARTICLE.exists(), reason="shared/ (article, dossier) not beside checkout")
+@pytest.mark.skipif(
+    not ARTICLE.exists(),
+    reason="dev-only: the article and dossier (../shared/) are not beside this checkout",
+)
 def test_no_prose_literal_copies_the_article_or_a_source() -> None:
     reference = _reference_runs()
     copied = [
