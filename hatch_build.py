@@ -53,7 +53,8 @@ class YasguiBuildHook(BuildHookInterface):
                 )
             subprocess.run(
                 [npm, "ci", "--prefix", str(ui), "--ignore-scripts", "--no-audit", "--no-fund",
-                 "--loglevel=error"],
+                 "--no-update-notifier", "--loglevel=error"],
+                stdin=subprocess.DEVNULL,
                 check=True,
             )
         for name in SHIPPED:

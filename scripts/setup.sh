@@ -38,7 +38,8 @@ if command -v npm >/dev/null 2>&1; then
     if [[ ! -f service/pactgraph/ui/node_modules/.package-lock.json \
         || service/pactgraph/ui/package-lock.json -nt service/pactgraph/ui/node_modules/.package-lock.json ]]; then
         echo "setup: npm ci --prefix service/pactgraph/ui" >&2
-        npm ci --prefix service/pactgraph/ui --ignore-scripts --no-audit --no-fund --loglevel=error
+        npm ci --prefix service/pactgraph/ui --ignore-scripts --no-audit --no-fund --no-update-notifier \
+            --loglevel=error </dev/null
     fi
 else
     echo "setup: npm not found; the query page will run without its editor" >&2

@@ -241,6 +241,25 @@ def test_a_failed_build_leaves_dist_as_it_was(mini_copy, tmp_path, broken_file, 
     assert latest_release(out) == good
 
 
+def test_a_triple_in_two_graphs_is_refused(mini_copy: Settings, tmp_path: Path):
+    """SPARQL's default graph is a set: a triple restated in a second file would be counted
+    twice by the union default graph, so the release refuses it and names both graphs."""
+    shutil.copy(BROKEN_DIR / "triple-in-two-graphs.ttl", mini_copy.graph_dir / "twice.ttl")
+    with pytest.raises(ReleaseError) as caught:
+        build_release(tmp_path / "dist", mini_copy)
+    assert caught.value.gate == "one-graph-per-triple"
+    [problem] = caught.value.problems
+    assert "id/actor/alpha" in problem
+    assert "graph/twice" in problem and "graph/actors/states" in problem
+
+
+def test_the_default_graph_counts_each_triple_once(release: Release):
+    """``COUNT(*)`` over the default graph agrees with the release's distinct triples."""
+    query = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    [row] = release.open_store().query(query, use_default_graph_as_union=True)
+    assert int(row["n"].value) == release.triple_count
+
+
 def test_a_crash_while_writing_leaves_no_partial_directory(mini_copy, tmp_path, monkeypatch):
     out = tmp_path / "dist"
     good = build_release(out, mini_copy)

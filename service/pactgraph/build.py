@@ -134,6 +134,27 @@ def gate_inferred_graph(store: ox.Store, settings: Settings) -> list[str]:
     return []
 
 
+# A triple asserted in two named graphs is counted twice by a union default graph (pyoxigraph's,
+# the Oxigraph server's), while SPARQL's default graph is an RDF merge and the dumps, VoID and
+# /healthz count it once. Refusing such releases keeps every count in agreement without
+# deduplicating each query's default graph (which would cost lookups their speed).
+_TRIPLES_IN_SEVERAL_GRAPHS = """
+SELECT ?s ?p ?o (GROUP_CONCAT(STR(?g); separator=" ") AS ?graphs)
+WHERE { GRAPH ?g { ?s ?p ?o } }
+GROUP BY ?s ?p ?o HAVING (COUNT(?g) > 1)
+ORDER BY ?s ?p ?o
+"""
+
+
+def gate_one_graph_per_triple(store: ox.Store, settings: Settings) -> list[str]:
+    """Each triple is asserted in one named graph only (so the default graph is a set)."""
+    return [
+        f"{row['s']} {row['p']} {row['o']} is asserted in several graphs: {row['graphs'].value}"
+        " (keep it in one file)"
+        for row in store.query(_TRIPLES_IN_SEVERAL_GRAPHS)
+    ]
+
+
 # The release gates, in order. Append more with GATES.append(("name", function)) in this
 # module; the first gate reporting problems stops the build.
 GATES: list[tuple[str, Gate]] = [
@@ -143,6 +164,8 @@ GATES: list[tuple[str, Gate]] = [
     ("reasoning", gate_reasoning),
     ("quality", gate_quality),
     ("inferred-graph", gate_inferred_graph),
+    # Last: the inferred graph must not restate an asserted triple either.
+    ("one-graph-per-triple", gate_one_graph_per_triple),
 ]
 
 
