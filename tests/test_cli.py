@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 
 from pactgraph import store as store_module
 from pactgraph.cli import main
@@ -98,6 +98,22 @@ def test_validate_report_as_turtle(cli_runner, mini_settings):
     assert (None, SH.conforms, Literal(False)) in report
     focus = URIRef("https://w3id.org/pactgraph/id/instrument/nameless")
     assert (None, SH.focusNode, focus) in report
+
+
+def test_validate_turtle_counts_only_the_reports_own_results(cli_runner, settings):
+    """Results nested under sh:detail explain another result; the header and the summary
+    count the report's sh:result values, as the text report does."""
+    invalid = sorted((Path(__file__).parent / "data" / "invalid").glob("*.ttl"))
+    text = run(cli_runner, settings, "validate", *map(str, invalid))
+    counted = int(text.stdout.split(": ", 1)[1].split(" ", 1)[0])
+    turtle = run(cli_runner, settings, "validate", "--format", "ttl", *map(str, invalid))
+    report = Graph().parse(data=turtle.stdout, format="turtle")
+    top = set(report.objects(None, SH.result))
+    every = set(report.subjects(RDF.type, SH.ValidationResult))
+    assert len(every) > len(top) == counted  # the fixtures do have nested results
+    header = turtle.stdout.splitlines()[0]
+    assert header.startswith(f"# {counted} result(s) in the report (sh:result); ")
+    assert f"{len(every) - counted} more nested under sh:detail" in header
 
 
 def test_validate_syntax_error_is_one_line_naming_file_and_line(cli_runner, mini_settings):

@@ -33,6 +33,9 @@ OVER_THE_ROW_CAP = (
 BASE = "https://pactgraph.test/"  # one endpoint IRI for both servers: same keys, same tags
 
 
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
 @dataclass(frozen=True)
 class Pair:
     """The two servers: ``fast`` (fast path on) and ``full`` (every request via FastAPI)."""
@@ -59,8 +62,9 @@ def pair(mini_release: Release, start_service, tmp_path_factory) -> Iterator[Pai
     with (
         start_service(mini_release, log_path=log, **limits) as fast_url,
         start_service(mini_release, fast_path=False, **limits) as full_url,
-        httpx.Client(base_url=fast_url, timeout=60) as fast,
-        httpx.Client(base_url=full_url, timeout=60) as full,
+        # Identity bodies unless a test asks for gzip (httpx asks for it by default).
+        httpx.Client(base_url=fast_url, timeout=60, headers=IDENTITY) as fast,
+        httpx.Client(base_url=full_url, timeout=60, headers=IDENTITY) as full,
     ):
         assert full.get("/healthz").json()["fast_path_answers"] is None
         yield Pair(fast, full, log)
@@ -139,6 +143,27 @@ def test_if_none_match_gives_the_same_304(pair: Pair) -> None:
         pair, "GET", by_fast_path=True, params=params, headers={"If-None-Match": '"x"'}
     )
     assert other.status_code == 200
+
+
+def test_gzip_answers_are_the_same(pair: Pair) -> None:
+    """Both paths compress alike, with the gzip representation's own validator."""
+    params = {"query": SELECT + " # gzip"}
+    gzip = {"Accept-Encoding": "gzip"}
+    plain = _same_on_both(pair, "GET", by_fast_path=True, params=params)
+    packed = _same_on_both(pair, "GET", by_fast_path=True, params=params, headers=gzip)
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert packed.content == plain.content  # httpx decodes the gzip body
+    revalidated = _same_on_both(
+        pair,
+        "GET",
+        by_fast_path=True,
+        params=params,
+        headers={**gzip, "If-None-Match": packed.headers["etag"]},
+    )
+    assert revalidated.status_code == 304
+    assert revalidated.headers["etag"] == packed.headers["etag"]
 
 
 @pytest.mark.parametrize(

@@ -217,7 +217,7 @@ def test_an_instrument_page_shows_its_facts_sources_claims_and_obligations(
         if t.subject.value == iri and isinstance(t.object, ox.NamedNode):
             target = t.object.value
             if target.startswith(BASE_IRI):
-                assert f'href="{url}{path_of(target)}"' in page
+                assert f'href="{path_of(target)}"' in page
     assert page.count('class="obligation"') == counts[iri]
     assert 'class="source-url"' in page
     assert 'class="query-link" href="/?query=' in page
@@ -281,7 +281,7 @@ def test_unknown_iri_is_a_helpful_404(url: str, release: Release) -> None:
     assert browser.status_code == 404
     assert browser.headers["content-type"].startswith("text/html")
     assert "Vary" in browser.headers and "Accept" in browser.headers["vary"]
-    assert f'href="{url}{path_of(iri)}"' in browser.text  # "did you mean" the real one
+    assert f'href="{path_of(iri)}"' in browser.text  # "did you mean" the real one
     machine = httpx.get(url + typo, headers={"Accept": "text/turtle"}, timeout=60)
     assert machine.status_code == 404
     assert iri in machine.json()["suggestions"]

@@ -11,6 +11,7 @@ endpoint's connections when they are allowed.
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import socket
@@ -288,14 +289,34 @@ def test_workers_report_the_sandbox(http):
     )
 
 
-def test_listener_counts_right_when_a_probe_reuses_a_port(monkeypatch) -> None:
+PORT_REUSE_ATTEMPTS = 5
+
+
+def test_listener_counts_right_when_a_probe_reuses_a_port() -> None:
     """Regression: a probe from the port of an earlier connection was taken as seen at once.
 
     The listener used to remember every client address, so a probe whose ephemeral port had
     been used before "arrived" before it was accepted and the count came out one short. Here
     the listener accepts the probe only once the probe has looked and not found itself, so
     the old behaviour fails every time rather than when a race goes its way.
+
+    Another process may take the freed ephemeral port before the probe binds it again
+    (EADDRINUSE, seen in a clean-clone run beside other work): then the scenario is played
+    again on a new port, a bounded number of times.
     """
+    for _ in range(PORT_REUSE_ATTEMPTS):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            try:
+                assert _probe_from_a_reused_port(monkeypatch) == 1
+                return
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+    pytest.fail(f"the freed port was taken by others {PORT_REUSE_ATTEMPTS} times in a row")
+
+
+def _probe_from_a_reused_port(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The listener's count of foreign connections when the probe reuses a freed port."""
     server = Listener()
     first = threading.Thread(target=server.handle_request, daemon=True)
     first.start()
@@ -330,7 +351,7 @@ def test_listener_counts_right_when_a_probe_reuses_a_port(monkeypatch) -> None:
     monkeypatch.setattr(server._seen, "wait_for", accept_once_looked)
     monkeypatch.setattr(socket, "create_connection", connect_from_the_same_port)
     try:
-        assert server.foreign_connections() == 1
+        return server.foreign_connections()
     finally:
         if serving.is_alive():
             server.shutdown()

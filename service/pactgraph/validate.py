@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Dataset, Graph, Namespace, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
@@ -143,8 +143,23 @@ class ValidationReport:
         return "\n\n".join([header, *blocks])
 
     def as_turtle(self) -> str:
-        """The pySHACL results graph (a ``sh:ValidationReport``) as Turtle."""
-        return self.results_graph.serialize(format="turtle")
+        """The pySHACL results graph (a ``sh:ValidationReport``) as Turtle, headed by a
+        comment that counts the report's own results (``sh:result``) apart from the ones
+        nested under ``sh:detail``, which explain an ``sh:node``/``sh:or`` result and are
+        not results of the report themselves: counting every ``sh:ValidationResult`` node
+        would overcount.
+
+        >>> ValidationReport(conforms=True).as_turtle().splitlines()[0]
+        '# 0 result(s) in the report (sh:result); 0 more nested under sh:detail.'
+        """
+        graph = self.results_graph
+        top = set(graph.objects(predicate=SH.result))
+        nested = set(graph.subjects(RDF.type, SH.ValidationResult)) - top
+        header = (
+            f"# {len(top)} result(s) in the report (sh:result); "
+            f"{len(nested)} more nested under sh:detail.\n"
+        )
+        return header + graph.serialize(format="turtle")
 
 
 def _fingerprint(files: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:

@@ -17,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from pactgraph import __version__
-from pactgraph.api import dumps, linked_data, openapi, sparql, ui, validate_api
+from pactgraph.api import compression, dumps, linked_data, openapi, sparql, ui, validate_api
 from pactgraph.api.access import AccessLog
 from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
@@ -34,6 +34,21 @@ CORS_POLICY: dict[str, Any] = {
     "allow_methods": ["GET", "POST", "HEAD", "OPTIONS"],
     "allow_headers": ["*"],
     "max_age": 86400,
+    # Response headers a cross-origin script may read beyond the CORS-safelisted ones:
+    # validators, links to alternates and dumps, ranges, and our own diagnostics.
+    "expose_headers": [
+        "ETag",
+        "Link",
+        "Content-Location",
+        "Content-Range",
+        "Accept-Ranges",
+        "Content-Disposition",
+        "Retry-After",
+        "Vary",
+        "Location",
+        "X-Cache",
+        "X-SHACL-Conforms",
+    ],
 }
 
 
@@ -47,6 +62,10 @@ class Service(FastAPI):
     fast_path: FastPath | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and compression.wants_gzip(scope):
+            # Outermost, so the fast path's answers are compressed like FastAPI's.
+            named_gzip = compression.map_validators(scope)
+            send = compression.GzipSend(send, scope["method"], named_gzip)
         if (
             scope["type"] == "http"
             and self.fast_path is not None

@@ -254,7 +254,9 @@ def _file_entry(version_url: str, f: DumpFile) -> dict[str, Any]:
 
 
 def _version_entry(request: Request, dump: DumpVersion) -> dict[str, Any]:
-    version_url = str(request.url_for("dumps_version", version=dump.version))
+    # A path, not an absolute URL: the listing is cacheable and the Host header is the
+    # client's to choose (a path resolves against the listing's own URL).
+    version_url = request.url_for("dumps_version", version=dump.version).path
     return {
         "version": dump.version,
         "url": version_url,

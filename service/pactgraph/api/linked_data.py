@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -46,6 +45,7 @@ from pactgraph.api.pages import (
 )
 from pactgraph.api.sparql import format_from_param, parse_accept, quality
 from pactgraph.formats import GRAPH_FORMATS, Format
+from pactgraph.jsonld import compact_jsonld
 from pactgraph.namespaces import CONTEXT_FILE, prefixes_for
 from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE, SETTINGS
 
@@ -54,6 +54,8 @@ router = APIRouter()
 HTML = "html"
 HTML_MEDIA_TYPE = "text/html"
 JSONLD_MEDIA_TYPE = "application/ld+json"
+# What /context.jsonld can be asked for: the same bytes either way (a context is JSON).
+CONTEXT_MEDIA_TYPES = (JSONLD_MEDIA_TYPE, "application/json")
 # Machine formats offered for every linked-data resource, in tie-break order: a client that
 # accepts anything (``*/*``) gets Turtle. HTML comes last so only browsers that ask get it.
 RDF_REPRESENTATIONS: dict[str, Format] = {
@@ -133,14 +135,6 @@ def choose_representation(accept: str | None, format_param: str | None) -> str:
 # ------------------------------------------------------------------------ serialisation
 
 
-def _rdflib_graph(triples: list[ox.Triple]) -> Any:
-    from rdflib import Graph
-
-    graph = Graph(bind_namespaces="none")
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
-    return graph
-
-
 def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
     """The prefixes of our context that some IRI of ``triples`` starts with."""
     iris = {
@@ -152,28 +146,27 @@ def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
     return prefixes_for(iris)
 
 
-def _compact_jsonld(triples: list[ox.Triple]) -> bytes:
-    # pyoxigraph writes expanded JSON-LD; rdflib compacts with our context (the prefixes in
-    # use), given inline so a client never has to fetch it.
-    graph = _rdflib_graph(triples)
-    text = graph.serialize(format="json-ld", context=used_prefixes(triples), auto_compact=True)
-    return text.encode("utf-8")
-
-
 def serialize_triples(triples: list[ox.Triple], name: str) -> bytes:
-    """Triples in one of :data:`RDF_REPRESENTATIONS` (JSON-LD compacted with our context).
+    """Triples in one of :data:`RDF_REPRESENTATIONS`, the same bytes for the same triples in
+    any process and any input order (so ETags hold across restarts and replicas): triples are
+    sorted, and JSON-LD is written by the release's own stable compact writer
+    (:func:`pactgraph.jsonld.compact_jsonld`, our context inline).
 
     >>> t = ox.Triple(ox.NamedNode("https://w3id.org/pactgraph/id/actor/x"),
     ...               ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("X"))
     >>> b"actor:x" in serialize_triples([t], "ttl")
     True
+    >>> b'"@id": "actor:x"' in serialize_triples([t], "jsonld")
+    True
     """
+    ordered = sorted(triples, key=str)
     if name == "jsonld":
-        return _compact_jsonld(triples)
+        nquads = "".join(f"{t} .\n" for t in ordered)
+        return compact_jsonld(nquads.encode("utf-8"))
     fmt = RDF_REPRESENTATIONS[name].pyoxigraph
     with_prefixes = fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
     chosen = used_prefixes(triples) if with_prefixes else None
-    return ox.serialize(triples, format=fmt, prefixes=chosen) or b""
+    return ox.serialize(ordered, format=fmt, prefixes=chosen) or b""
 
 
 # ------------------------------------------------------------------------ responses
@@ -265,7 +258,9 @@ def _data(request: Request) -> LinkedData:
 
 def _linker(request: Request) -> Linker:
     config = request.app.state.config
-    return Linker(config.public_base_iri or str(request.base_url))
+    # Never built from the request's Host header (a client chooses it, and the page is
+    # cacheable): the configured public base, else links relative to this service's root.
+    return Linker(config.public_base_iri or request.scope.get("root_path", "") + "/")
 
 
 def _model_picture() -> bool:
@@ -416,6 +411,7 @@ NEGOTIATED = {
 CONTEXT_RESPONSES: openapi.Responses = {
     200: openapi.response("The JSON-LD context.", [JSONLD_MEDIA_TYPE], {"type": "object"}),
     **openapi.NOT_MODIFIED,
+    **openapi.json_errors({406: "Accept names neither JSON-LD nor JSON."}),
 }
 
 
@@ -480,10 +476,15 @@ def named_graph(request: Request, name: str) -> Response:
 
 @lru_cache(maxsize=4)
 def _shapes_triples(shapes_dir: Path) -> list[ox.Triple]:
+    from rdflib.compare import to_canonical_graph
+
     from pactgraph.validate import load_shapes
 
     del shapes_dir  # the cache key: load_shapes reads SETTINGS' folder
-    turtle = load_shapes(SETTINGS).serialize(format="nt").encode("utf-8")
+    # The shapes' blank nodes get canonical labels (RGDA1), so every process serves the
+    # same bytes under the same ETag; parser-made labels differ from run to run.
+    canonical = to_canonical_graph(load_shapes(SETTINGS))
+    turtle = canonical.serialize(format="nt").encode("utf-8")
     return [q.triple for q in ox.parse(turtle, format=ox.RdfFormat.N_TRIPLES)]
 
 
@@ -521,9 +522,22 @@ def void(request: Request) -> Response:
     responses=CONTEXT_RESPONSES,
 )
 def context(request: Request) -> Response:
-    """The JSON-LD context of our namespaces."""
+    """The JSON-LD context of our namespaces (JSON-LD, or JSON for a plain JSON client)."""
+    accept = request.headers.get("accept")
+    ranges = parse_accept(accept) if accept and accept.strip() else []
+    if ranges and not any(quality(t, (), ranges) for t in CONTEXT_MEDIA_TYPES):
+        return JSONResponse(
+            {"error": f"Cannot produce Accept: {accept[:200]}",
+             "available": ", ".join(CONTEXT_MEDIA_TYPES)},
+            status_code=406,
+            headers={"Vary": "Accept"},
+        )
     body = CONTEXT_FILE.read_bytes()
-    headers = {"ETag": _etag(_version(request), "context", body), "Cache-Control": CACHE_CONTROL}
+    headers = {
+        "ETag": _etag(_version(request), "context", body),
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": "Accept",
+    }
     if _fresh(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return Response(body, 200, headers, media_type=JSONLD_MEDIA_TYPE)

@@ -327,6 +327,8 @@ class Linker:
 
     >>> Linker("http://127.0.0.1:8000/").href("https://w3id.org/pactgraph/id/actor/israel")
     'http://127.0.0.1:8000/id/actor/israel'
+    >>> Linker("/").href("https://w3id.org/pactgraph/id/actor/israel")
+    '/id/actor/israel'
     >>> Linker("http://h/").href("http://www.wikidata.org/entity/Q801")
     'http://www.wikidata.org/entity/Q801'
     """

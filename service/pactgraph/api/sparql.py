@@ -224,23 +224,53 @@ def format_from_param(values: list[str], kind: ResultKind) -> str | None:
     return None
 
 
+def _explicit_ranges(accept: str | None) -> str | None:
+    """The ranges of an Accept header that name a media type, wildcards dropped (of the first
+    64 ranges: no client library sends more).
+
+    >>> _explicit_ranges("text/turtle;q=0.9, */*, application/*")
+    'text/turtle;q=0.9'
+    """
+    if not accept:
+        return None
+    kept = [r for r in accept.split(",")[:64] if "*" not in r.split(";")[0]]
+    return ",".join(kept) or None
+
+
+def _negotiated(accept: str | None, kind: ResultKind) -> str | None:
+    return negotiate(accept, kind)[0] if accept else None
+
+
 def choose_formats(accept: str | None, format_values: list[str]) -> tuple[str | None, str | None]:
     """(SELECT/ASK format, CONSTRUCT/DESCRIBE format); raises 406 when neither can be made.
 
     >>> choose_formats("text/csv", [])
     ('csv', None)
     >>> choose_formats("text/csv", ["ttl"])
+    ('csv', 'ttl')
+    >>> choose_formats("text/turtle, */*;q=0.1", ["n3"])
     (None, 'ttl')
     """
+    # ``format=`` wins for each kind it names a format of. For a kind it names none of (a
+    # format this service does not write, such as SPARQLWrapper's ``format=n3``), a media
+    # type the Accept header names explicitly decides; a wildcard does not (``format=banana``
+    # with ``*/*`` stays a 406: the parameter asked for something specific).
     if format_values:
+        explicit = _explicit_ranges(accept)
         chosen = (
-            format_from_param(format_values, "results"),
-            format_from_param(format_values, "graph"),
+            format_from_param(format_values, "results") or _negotiated(explicit, "results"),
+            format_from_param(format_values, "graph") or _negotiated(explicit, "graph"),
         )
-        wanted = "format=" + ",".join(format_values)
     else:
         chosen = negotiate(accept, "results")[0], negotiate(accept, "graph")[0]
-        wanted = f"Accept: {accept}"
+    wanted = " and ".join(
+        part
+        for part in (
+            "format=" + ",".join(format_values) if format_values else "",
+            f"Accept: {accept}" if accept is not None or not format_values else "",
+        )
+        if part
+    )
     if chosen == (None, None):
         if len(wanted) > 200:  # echo enough to recognise, not a 60 KB header back
             wanted = wanted[:200] + "…"
