@@ -44,3 +44,6 @@ if command -v npm >/dev/null 2>&1; then
 else
     echo "setup: npm not found; the query page will run without its editor" >&2
 fi
+
+# The command lives in the venv, which is not on PATH: say how to run it (stderr, every run).
+echo "setup: ready. Run pactgraph as .venv/bin/pactgraph, or 'source .venv/bin/activate' first" >&2

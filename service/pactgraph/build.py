@@ -32,6 +32,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset
 
+from pactgraph import progress
 from pactgraph.dataset import DataFiles, graph_iri_for, load_store
 from pactgraph.jsonld import compact_jsonld
 from pactgraph.namespaces import prefixes
@@ -130,7 +131,8 @@ def gate_inferred_graph(store: ox.Store, settings: Settings) -> list[str]:
     """Add the inferred named graph to the release (see pactgraph.inference); never fails."""
     from pactgraph.inference import add_inferred_graph_to_store
 
-    add_inferred_graph_to_store(store)
+    added = add_inferred_graph_to_store(store)
+    progress.current().note(f"{added:,} inferred triples")
     return []
 
 
@@ -172,9 +174,17 @@ GATES: list[tuple[str, Gate]] = [
 def run_gates(
     store: ox.Store, settings: Settings = SETTINGS, gates: Iterable[tuple[str, Gate]] = GATES
 ) -> None:
-    """Run gates in order; raise :class:`ReleaseError` for the first that finds problems."""
+    """Run gates in order; raise :class:`ReleaseError` for the first that finds problems.
+
+    Each gate is a progress stage of its own name (see :mod:`pactgraph.progress`).
+    """
     for name, gate in gates:
-        problems = gate(store, settings)
+        with progress.stage(name) as running:
+            problems = gate(store, settings)
+            if problems:
+                running.note(f"{len(problems)} problem(s)")
+            elif running.summary() == "done":
+                running.note("passed")
         if problems:
             raise ReleaseError(name, problems)
 
@@ -378,15 +388,23 @@ def release_content(
     With ``scratch`` (a folder on the release's file system) a large build also writes the
     release's store there, in a process of its own, while the dumps are made.
     """
-    nquads = nquads_dump(store)
+    with progress.stage("n-quads") as running:
+        nquads = nquads_dump(store)
+        quads = nquads.count(b"\n")
+        running.note(f"{quads:,} quads, canonical")
     version = f"{ontology_version(store)}-{hashlib.sha256(nquads).hexdigest()[:12]}"
-    files, store_dir = _dump_files(nquads, version, scratch)
+    with progress.stage("dumps") as running:
+        files, store_dir = _dump_files(nquads, version, scratch)
+        running.note(f"{len(files)} files" + (" and the store" if store_dir else ""))
     # VoID/DCAT measured from these very files, and the ontology/vocabulary HTML pages.
     from pactgraph.void import linked_data_files
 
     try:
-        documented = _documented_graphs(store, settings)
-        files.update(linked_data_files(documented, files, version, settings))
+        with progress.stage("linked-data") as running:
+            documented = _documented_graphs(store, settings)
+            pages = linked_data_files(documented, files, version, settings)
+            running.note(f"{len(pages)} files (VoID, ontology and vocabulary pages)")
+        files.update(pages)
     except BaseException:
         _discard_scratch(ReleaseContent(version, files, store_dir))
         raise
@@ -438,7 +456,9 @@ def publish(content: ReleaseContent, out: Path) -> Release:
     if not final.exists():
         tmp = Path(tempfile.mkdtemp(prefix=f".build-{content.version}-", dir=out))
         try:
-            _write_release(tmp, content)
+            with progress.stage("publish") as running:
+                _write_release(tmp, content)
+                running.note(f"{len(content.files)} files and the store")
             os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a release is for everyone to read
             tmp.rename(final)
         except OSError:
@@ -473,6 +493,9 @@ def checked_store(settings: Settings = SETTINGS) -> ox.Store:
     Gates may add to the store (the inferred graph does), so compare dumps against this, not
     against :func:`pactgraph.dataset.load_store`.
     """
-    store = load_store(settings=settings)
+    files = DataFiles.discover(settings).all
+    with progress.stage("load", total=len(files), unit="files") as running:
+        store = load_store(files, settings, on_file=lambda _path: running.advance())
+        running.note(f"{len(store):,} quads from {len(files)} files")
     run_gates(store, settings)
     return store

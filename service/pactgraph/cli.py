@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from pactgraph import __version__
-from pactgraph.dataset import DataFileError, DataFiles, load_union, turtle_files
+from pactgraph import __version__, progress
+from pactgraph.dataset import DataFileError, DataFiles, turtle_files
 from pactgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 from pactgraph.query import QuerySyntaxError
 from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings
@@ -57,13 +57,26 @@ class PactgraphGroup(click.Group):
     help="Data root holding ontology/, graph/, shapes/ and queries/ "
     "[default: the shipped data; env PACTGRAPH_DATA].",
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress on stderr (stages of build, push, validate); errors are still shown.",
+)
 @click.pass_context
-def main(ctx: click.Context, data: Path | None) -> None:
+def main(ctx: click.Context, data: Path | None, quiet: bool) -> None:
     """pactgraph: a knowledge graph of how states bind themselves to each other's security.
 
     Validate the data, build a release (dumps plus an embedded store) and query it.
+
+    Long commands show their stages on stderr: live with a bar on a terminal, one plain line
+    per finished stage elsewhere (logs), nothing with --quiet. stdout carries only results.
     """
     ctx.obj = Settings(root=data.resolve()) if data else SETTINGS
+    stderr = click.get_text_stream("stderr")
+    prefix = f"pactgraph {ctx.invoked_subcommand}: " if ctx.invoked_subcommand else "pactgraph: "
+    # Closed (the live display stopped) when the command ends, whichever way it ends.
+    ctx.with_resource(progress.using(progress.for_stream(stderr, quiet=quiet, prefix=prefix)))
 
 
 def current_settings() -> Settings:
@@ -104,12 +117,12 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
       pactgraph validate graph/instruments/mous.ttl
       pactgraph validate --format ttl > report.ttl
     """
-    from pactgraph.validate import validate_graph  # pyshacl is slow to import
+    from pactgraph.validate import validate_files  # pyshacl is slow to import
 
     settings = current_settings()
-    # With PATHs, validate_graph still adds the ontology and vocabularies (the hierarchy).
+    # With PATHs, validation still adds the ontology and vocabularies (the hierarchy).
     files = _expand(paths) if paths else DataFiles.discover(settings).all
-    report = validate_graph(load_union(files), settings=settings)
+    report = validate_files(files, settings=settings)
     click.echo(report.as_turtle() if output_format == "ttl" else report.as_text())
     if not report.conforms:
         count = len(report.violations)

@@ -8,7 +8,7 @@ name, and files under ``ontology/vocab/`` are named ``vocab/…``, as the model 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,12 +158,17 @@ def load_dataset(paths: Iterable[Path] | None = None, settings: Settings = SETTI
     return dataset
 
 
-def load_store(paths: Iterable[Path] | None = None, settings: Settings = SETTINGS) -> ox.Store:
+def load_store(
+    paths: Iterable[Path] | None = None,
+    settings: Settings = SETTINGS,
+    on_file: Callable[[Path], None] | None = None,
+) -> ox.Store:
     """Load files (by default ontology, vocabularies and graph) into an in-memory store.
 
     The same named graphs as :func:`load_dataset`, parsed by pyoxigraph, which is what lets a
     build take a million triples (rdflib's parser needs minutes for them). When a file does
     not parse, rdflib re-reads it for the complaint, so both loaders word errors alike.
+    ``on_file`` is called with each file once it is loaded (progress).
 
     >>> store = load_store()
     >>> len(store) > 1000
@@ -181,11 +186,18 @@ def load_store(paths: Iterable[Path] | None = None, settings: Settings = SETTING
         except (SyntaxError, ValueError, OSError) as error:
             parse_file(path)  # raises DataFileError in rdflib's words, with the line
             raise DataFileError(path, getattr(error, "lineno", None), str(error)) from error
+        if on_file is not None:
+            on_file(path)
     return store
 
 
-def load_union(paths: Iterable[Path], settings: Settings = SETTINGS) -> Graph:
-    """Parse files into one plain Graph (what pyshacl and reasoners take).
+def load_union(
+    paths: Iterable[Path],
+    settings: Settings = SETTINGS,
+    on_file: Callable[[Path], None] | None = None,
+) -> Graph:
+    """Parse files into one plain Graph (what pyshacl and reasoners take); ``on_file`` is
+    called with each file once it is parsed (progress).
 
     >>> g = load_union(DataFiles.discover().ontology)
     >>> len(g) > 0
@@ -194,6 +206,8 @@ def load_union(paths: Iterable[Path], settings: Settings = SETTINGS) -> Graph:
     union = Graph()
     for path in paths:
         union += parse_file(path)
+        if on_file is not None:
+            on_file(path)
     return union
 
 

@@ -37,6 +37,7 @@ from typing import Any
 import click
 import httpx
 
+from pactgraph import progress
 from pactgraph.release import Release, latest_release
 from pactgraph.settings import DEFAULT_DIST
 
@@ -139,15 +140,23 @@ def push_graph(
     triples: list[Any],
     options: PushOptions,
     sleep: Callable[[float], None] = time.sleep,
+    on_sent: Callable[[int], None] | None = None,
 ) -> int:
-    """Replace ``graph`` in the store with ``triples``; the number of requests of the last try."""
+    """Replace ``graph`` in the store with ``triples``; the number of requests of the last try.
+
+    ``on_sent`` hears how many of the graph's triples the current try has sent (it starts
+    again from 0 when a try is retried).
+    """
     delays = options.delays()
     for attempt in range(options.retries + 1):
-        requests = 0
+        requests = sent = 0
         try:
             for body in graph_chunks(triples, options.chunk_triples):
                 _send(client, "PUT" if requests == 0 else "POST", graph_store, graph, body)
                 requests += 1
+                sent += body.count(b"\n")  # N-Triples: one triple a line, newlines escaped
+                if on_sent is not None:
+                    on_sent(sent)
             return requests
         except TransientError as error:
             if attempt == options.retries:
@@ -188,26 +197,40 @@ def push_release(
     query_endpoint: str | None = None,
     auth: httpx.Auth | None = None,
     options: PushOptions | None = None,
-    progress: Callable[[str], None] = lambda line: None,
 ) -> dict[str, int]:
     """Push every named graph of ``release`` (replace semantics), then verify the counts.
 
     Returns the triples pushed per graph; raises :class:`PushError` naming a failed graph.
+    Progress (stages ``push`` and ``verify``, a line per graph) goes to the reporter in use
+    (:mod:`pactgraph.progress`; by default nowhere).
     """
     options = options or PushOptions()
     expected: dict[str, int] = dict(release.metadata["graphs"])
     with httpx.Client(auth=auth, timeout=options.timeout_s) as client:
-        for graph, triples in release_graphs(release):
-            requests = push_graph(client, graph_store, graph, triples, options)
-            progress(f"pushed {graph}: {len(triples)} triples in {requests} request(s)")
+        total = sum(expected.values())
+        with progress.stage("push", total=total, unit="triples") as running:
+            for graph, triples in release_graphs(release):
+                before = running.done
+                requests = push_graph(
+                    client,
+                    graph_store,
+                    graph,
+                    triples,
+                    options,
+                    on_sent=lambda sent, before=before: running.update(before + sent),
+                )
+                running.update(before + len(triples))
+                running.log(f"pushed {graph}: {len(triples)} triples in {requests} request(s)")
+            running.note(f"{running.done:,} triples in {len(expected)} graphs")
         if query_endpoint:
-            try:
-                verify(client, query_endpoint, expected)
-            except httpx.HTTPError as error:
-                raise PushError(
-                    "(all)", f"cannot count triples at {query_endpoint}: {error}"
-                ) from error
-            progress(f"verified {len(expected)} graphs at {query_endpoint}")
+            with progress.stage("verify") as running:
+                try:
+                    verify(client, query_endpoint, expected)
+                except httpx.HTTPError as error:
+                    raise PushError(
+                        "(all)", f"cannot count triples at {query_endpoint}: {error}"
+                    ) from error
+                running.note(f"verified {len(expected)} graphs at {query_endpoint}")
     return expected
 
 
@@ -274,6 +297,5 @@ def push_command(
             raise click.UsageError("--user needs --password-env naming a set variable")
         auth = AUTH_SCHEMES[auth_scheme](user, os.environ[password_env])
     options = PushOptions(chunk_triples=chunk_triples, retries=retries)
-    echo = lambda line: click.echo(line, err=True)  # noqa: E731
-    push_release(release, graph_store, query_endpoint, auth, options, progress=echo)
+    push_release(release, graph_store, query_endpoint, auth, options)
     click.echo(f"pushed release {release.version} ({release.triple_count} triples)", err=True)

@@ -22,6 +22,7 @@ import click
 import pyoxigraph as ox
 from rdflib import Dataset
 
+from pactgraph import progress
 from pactgraph.inference import INFERRED_GRAPH
 from pactgraph.namespaces import compact_iri
 from pactgraph.settings import SETTINGS, Settings
@@ -149,9 +150,13 @@ def run_checks(
     []
     """
     store = asserted_store(data)
+    checks = load_checks(settings) if checks is None else checks
+    running = progress.current()  # the build's quality stage, if any: a bar over the checks
+    running.set_total(len(checks), "checks")
     findings: list[Finding] = []
-    for check in load_checks(settings) if checks is None else checks:
+    for check in checks:
         findings.extend(run_check(store, check))
+        running.advance()
     return findings
 
 

@@ -30,6 +30,7 @@ from rdflib import BNode, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from pactgraph import progress
 from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
 from pactgraph.namespaces import compact_iri
 from pactgraph.settings import SETTINGS, Settings
@@ -297,6 +298,24 @@ def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationRepo
         violations=_violations(results, shapes, _graphs_describing(data)),
         results_graph=results,
     )
+
+
+def validate_files(files: list[Path], settings: Settings = SETTINGS) -> ValidationReport:
+    """Parse ``files`` and validate their union with the ontology (``pactgraph validate``).
+
+    Reports the stages ``load`` (a count of files) and ``shacl`` to the progress reporter in
+    use (:mod:`pactgraph.progress`; by default nowhere).
+
+    >>> validate_files([]).conforms
+    True
+    """
+    with progress.stage("load", total=len(files), unit="files") as running:
+        data = load_union(files, settings, on_file=lambda _path: running.advance())
+        running.note(f"{len(data):,} triples from {len(files)} files")
+    with progress.stage("shacl") as running:
+        report = validate_graph(data, settings)
+        running.note("conforms" if report.conforms else f"{len(report.violations)} result(s)")
+    return report
 
 
 def validate_store(store: pyoxigraph.Store, settings: Settings = SETTINGS) -> ValidationReport:
