@@ -145,6 +145,8 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
                 "workers": pool.alive,
                 "busy": pool.busy,
                 "worker_restarts": pool.restarts,
+                # Finished answers held for clients still reading them (embedded pool).
+                "held_answer_bytes": getattr(pool, "buffered", 0),
                 "network_sandbox": pool.sandboxed,
                 "result_cache": app.state.result_cache.stats(),
                 # Requests answered by the fast path (None: it is switched off).

@@ -54,7 +54,31 @@ def _config_option(
     "Requests that may wait for a worker (then 503).",
 )
 @_config_option(
+    "--queue-timeout",
+    "queue_timeout_s",
+    click.FloatRange(min=0, min_open=True),
+    "Seconds a request may wait for a free worker (then 503).",
+)
+@_config_option(
     "--row-cap", "row_cap", click.IntRange(min=1), "Most rows/triples a result may have."
+)
+@_config_option(
+    "--max-answer-bytes",
+    "max_answer_bytes",
+    click.IntRange(min=1),
+    "Largest answer in bytes (then 422); keep well under a third of --worker-memory.",
+)
+@_config_option(
+    "--answer-memory",
+    "answer_memory_bytes",
+    click.IntRange(min=1),
+    "Bytes of finished answers held for clients still reading them (then 503).",
+)
+@_config_option(
+    "--send-stall-timeout",
+    "send_stall_timeout_s",
+    click.FloatRange(min=0, min_open=True),
+    "Seconds a client may take no bytes of an answer before its connection is closed.",
 )
 @_config_option("--max-query-length", "max_query_length", click.IntRange(min=1))
 @_config_option("--max-body-size", "max_body_size", click.IntRange(min=1))

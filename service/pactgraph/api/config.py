@@ -41,6 +41,8 @@ class ServiceConfig:
     max_concurrent: int = field(default_factory=_default_workers)
     # Requests allowed to wait for a free worker; beyond that the client gets 503.
     queue_size: int = 16
+    # How long a request may wait for a free worker before it gets 503 (with Retry-After).
+    queue_timeout_s: float = 10.0
     retry_after_s: int = 2
     # SELECT rows or CONSTRUCT/DESCRIBE triples; more is an error, never a truncated 200.
     row_cap: int = 100_000
@@ -52,6 +54,16 @@ class ServiceConfig:
     public_base_iri: str | None = None
     # Bytes per message when a worker streams a serialised result back.
     chunk_size: int = 256 * 1024
+    # The largest answer, in bytes, a query may produce; more is a 422 (never a cut 200).
+    # The worker holds the answer while it writes it, and its serialiser's buffers, inside
+    # worker_memory_bytes: keep this well under a third of that cap.
+    max_answer_bytes: int = 64 * 1024**2
+    # Finished answers the app holds, in bytes, for clients still reading them (a worker is
+    # freed as soon as its answer is read off the pipe, so a slow reader never holds one).
+    # A query whose answer would go over this waits for none: it gets 503 with Retry-After.
+    answer_memory_bytes: int = 256 * 1024**2
+    # A client that takes no bytes of an answer for this long loses its connection.
+    send_stall_timeout_s: float = 30.0
     # Address space one query worker may use (RLIMIT_AS, set in the worker once the store is
     # open). A query that needs more aborts its own worker — the client gets 500 and a fresh
     # worker takes its place — instead of pushing the whole machine into swap or the OOM

@@ -13,7 +13,9 @@ queue is full, 504 query over the time limit.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,6 +39,7 @@ from pactgraph.formats import (
 )
 
 router = APIRouter()
+log = logging.getLogger("pactgraph.sparql")
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -568,7 +571,36 @@ async def run_query(plan: QueryPlan, method: str, state: Any) -> Response:
         if answer.status == 200 and cache.enabled:
             cache.put(plan.key, CachedAnswer(answer.content_type, answer.body))
         return Response(answer.body, answer.status, headers, media_type=answer.content_type)
-    return StreamingResponse(answer.stream, answer.status, headers, media_type=answer.content_type)
+    return GuardedStream(
+        answer.stream,
+        answer.status,
+        headers,
+        media_type=answer.content_type,
+        stall_timeout_s=config.send_stall_timeout_s,
+    )
+
+
+class GuardedStream(StreamingResponse):
+    """A streamed answer whose client must keep taking bytes: a send that waits more than
+    ``stall_timeout_s`` (the client reads nothing) ends the response, so the connection is
+    closed and the answer's held bytes are given back; a stalled reader costs only itself."""
+
+    def __init__(self, *args: Any, stall_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stall_timeout_s = stall_timeout_s
+
+    async def stream_response(self, send: Any) -> None:
+        async def guarded(message: Any) -> None:
+            await asyncio.wait_for(send(message), self.stall_timeout_s)
+
+        try:
+            await super().stream_response(guarded)
+        except TimeoutError:
+            log.warning("closed a connection that took no bytes for %gs", self.stall_timeout_s)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                await close()
 
 
 async def _answer(request: Request) -> Response:

@@ -26,6 +26,7 @@ import re
 import resource
 import signal
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -128,6 +129,14 @@ class RowCapExceeded(Exception):
     """The result has more rows (or triples) than the configured cap."""
 
 
+class AnswerTooLarge(Exception):
+    """The serialised answer has more bytes than the configured cap."""
+
+
+class ValueTooLarge(Exception):
+    """One value of the answer is larger than pyoxigraph's result parser buffer (16 MiB)."""
+
+
 class PoolBusy(Exception):
     """Every worker is busy and the waiting queue is full."""
 
@@ -136,19 +145,27 @@ class PoolBusy(Exception):
 
 
 class _CappedBuffer:
-    """A write-only buffer that refuses more than ``max_lines`` lines (pyoxigraph writes here)."""
+    """A write-only buffer that refuses more than ``max_lines`` lines or ``max_bytes`` bytes
+    (pyoxigraph writes here, so a result over either cap stops while it is written)."""
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int | None, max_bytes: int) -> None:
         self.max_lines = max_lines
+        self.max_bytes = max_bytes
         self.lines = 0
-        self.over = False
+        self.size = 0
+        self.over: type[Exception] | None = None
         self._parts: list[bytes] = []
 
     def write(self, data: bytes) -> int:
-        self.lines += data.count(b"\n")
-        if self.lines > self.max_lines:
-            self.over = True
-            raise RowCapExceeded
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            self.over = AnswerTooLarge
+            raise AnswerTooLarge
+        if self.max_lines is not None:
+            self.lines += data.count(b"\n")
+            if self.lines > self.max_lines:
+                self.over = RowCapExceeded
+                raise RowCapExceeded
         self._parts.append(bytes(data))
         return len(data)
 
@@ -166,7 +183,18 @@ def _capped(items: Iterable[Any], cap: int) -> list[Any]:
     return rows
 
 
-def solutions_tsv(solutions: Any, cap: int) -> bytes:
+def _write_capped(write: Callable[[Any], Any], buffer: _CappedBuffer) -> bytes:
+    """Run a pyoxigraph serialiser into ``buffer``; the cap it hit, if any, is the error."""
+    try:
+        write(buffer)
+    except Exception:
+        if buffer.over is not None:
+            raise buffer.over from None
+        raise
+    return buffer.getvalue()
+
+
+def solutions_tsv(solutions: Any, cap: int, max_bytes: int = 2**62) -> bytes:
     """SELECT solutions as SPARQL TSV, refusing more than ``cap`` rows.
 
     TSV has exactly one line per row (newlines inside literals are escaped), so pyoxigraph's
@@ -182,27 +210,46 @@ def solutions_tsv(solutions: Any, cap: int) -> bytes:
     ...     print("over the cap")
     over the cap
     """
-    buffer = _CappedBuffer(cap + 1)  # the header line, then one line per row
-    try:
-        solutions.serialize(buffer, format=QueryResultsFormat.TSV)
-    except Exception:
-        if buffer.over:
-            raise RowCapExceeded from None
-        raise
-    return buffer.getvalue()
+    buffer = _CappedBuffer(cap + 1, max_bytes)  # the header line, then one line per row
+    tsv = QueryResultsFormat.TSV
+    return _write_capped(lambda out: solutions.serialize(out, format=tsv), buffer)
 
 
-def serialize_capped(result: Any, fmt: Any, cap: int) -> bytes:
-    """Serialise a pyoxigraph result in ``fmt`` (a :class:`pactgraph.formats.Format`)."""
+# pyoxigraph's result parsers refuse a token over 16 MiB with this message.
+_PARSER_BUFFER_FULL = "buffer maximal size"
+
+
+def serialize_capped(result: Any, fmt: Any, cap: int, max_bytes: int = 2**62) -> bytes:
+    """Serialise a pyoxigraph result in ``fmt`` (a :class:`pactgraph.formats.Format`),
+    refusing more than ``cap`` rows or triples and more than ``max_bytes`` bytes.
+
+    >>> fmt = FORMATS_BY_KIND["results"]["json"]
+    >>> query = "SELECT ?x { VALUES ?x { 'aaaa' 'bbbb' } }"
+    >>> len(serialize_capped(Store().query(query), fmt, 10)) > 0
+    True
+    >>> try:
+    ...     serialize_capped(Store().query(query), fmt, 10, max_bytes=20)
+    ... except AnswerTooLarge:
+    ...     print("over the byte cap")
+    over the byte cap
+    """
     if isinstance(result, QueryBoolean):
         return result.serialize(format=fmt.pyoxigraph) or b""
     if fmt.kind == "graph":
-        return serialize_rdf(_capped(result, cap), format=fmt.pyoxigraph) or b""
-    as_tsv = solutions_tsv(result, cap)
+        triples = _capped(result, cap)
+        buffer = _CappedBuffer(None, max_bytes)
+        return _write_capped(lambda out: serialize_rdf(triples, out, format=fmt.pyoxigraph), buffer)
+    as_tsv = solutions_tsv(result, cap, max_bytes)
     if fmt.pyoxigraph == QueryResultsFormat.TSV:
         return as_tsv
-    reparsed = parse_query_results(as_tsv, format=QueryResultsFormat.TSV)
-    return reparsed.serialize(format=fmt.pyoxigraph) or b""
+    try:
+        reparsed = parse_query_results(as_tsv, format=QueryResultsFormat.TSV)
+        buffer = _CappedBuffer(None, max_bytes)
+        return _write_capped(lambda out: reparsed.serialize(out, format=fmt.pyoxigraph), buffer)
+    except MemoryError as error:  # pyoxigraph's parser buffer, not the process's memory
+        if _PARSER_BUFFER_FULL in str(error):
+            raise ValueTooLarge from None
+        raise
 
 
 def _dataset_arguments(task: QueryTask, query_names_graphs: bool) -> dict[str, Any]:
@@ -260,6 +307,7 @@ def execute(
     known_graphs: set[str],
     allows_service: Callable[[str], bool],
     row_cap: int,
+    max_answer_bytes: int = 2**62,
 ) -> Reply:
     """Vet, run and serialise one query against ``store`` (in the calling process).
 
@@ -285,7 +333,20 @@ def execute(
         return unacceptable(kind)
     fmt = FORMATS_BY_KIND[kind][name]
     try:
-        body = serialize_capped(result, fmt, row_cap)
+        body = serialize_capped(result, fmt, row_cap, max_answer_bytes)
+    except AnswerTooLarge:
+        return Reply.error(
+            422,
+            f"The answer is larger than {max_answer_bytes} bytes, this endpoint's limit; "
+            "nothing was returned. Add a LIMIT (and OFFSET to page through the rest), select "
+            "fewer or shorter values, or download the dumps (/dumps/) for the whole graph.",
+        )
+    except ValueTooLarge:
+        return Reply.error(
+            422,
+            f"A value of the answer is larger than 16 MiB, more than the {fmt.name} writer "
+            "here can carry; ask for TSV (format=tsv) or select a shorter value.",
+        )
     except RowCapExceeded:
         unit = "triples" if kind == "graph" else "rows"
         return Reply.error(
@@ -323,6 +384,7 @@ def worker_main(
     memory_cap: int = 0,
     stack_bytes: int = 0,
     stderr: Connection | None = None,
+    max_answer_bytes: int = 2**62,
 ) -> None:
     """The loop of one worker process: open the store once, then answer tasks until EOF.
 
@@ -349,14 +411,20 @@ def worker_main(
     if stack_bytes:
         threading.stack_size(stack_bytes)
     answering = threading.Thread(
-        target=_answer_tasks, args=(conn, store, known, config, row_cap, chunk)
+        target=_answer_tasks, args=(conn, store, known, config, row_cap, chunk, max_answer_bytes)
     )
     answering.start()
     answering.join()
 
 
 def _answer_tasks(
-    conn: Connection, store: Any, known: set[str], config: ServiceConfig, row_cap: int, chunk: int
+    conn: Connection,
+    store: Any,
+    known: set[str],
+    config: ServiceConfig,
+    row_cap: int,
+    chunk: int,
+    max_answer_bytes: int,
 ) -> None:
     while True:
         try:
@@ -364,7 +432,7 @@ def _answer_tasks(
         except (EOFError, OSError):
             return
         try:
-            reply = execute(store, task, known, config.allows_service, row_cap)
+            reply = execute(store, task, known, config.allows_service, row_cap, max_answer_bytes)
         except Exception as error:  # one bad query must not take the worker down with it
             reply = Reply.error(500, f"Query evaluation failed: {error}")
         if len(reply.body) <= chunk:  # small replies travel as one message
@@ -436,6 +504,8 @@ class WorkerPool:
         self._workers: dict[int, _Worker] = {}
         self._waiting = 0
         self._closed = False
+        # Bytes of finished answers read off the pipes and not yet taken by their clients.
+        self.buffered = 0
         self.restarts = 0
         # Whether the workers run without network access (see pactgraph.api.sandbox).
         self.sandboxed = False
@@ -456,6 +526,7 @@ class WorkerPool:
                 self.config.worker_memory_bytes,
                 self.config.worker_stack_bytes,
                 err_writer,
+                self.config.max_answer_bytes,
             ),
             name="pactgraph-query-worker",
             daemon=True,
@@ -567,12 +638,16 @@ class WorkerPool:
         return worker.conn.recv()
 
     async def run(self, task: QueryTask) -> Answer:
-        """Run ``task`` on a worker; raises :class:`PoolBusy` when the queue is full."""
+        """Run ``task`` on a worker; raises :class:`PoolBusy` when the queue is full, when no
+        worker came free within ``queue_timeout_s``, or when the answer would take the
+        finished answers held for clients over ``answer_memory_bytes``."""
         if self._idle.empty() and self._waiting >= self.config.queue_size:
             raise PoolBusy
         self._waiting += 1
         try:
-            worker = await self._idle.get()
+            worker = await asyncio.wait_for(self._idle.get(), self.config.queue_timeout_s)
+        except TimeoutError:
+            raise PoolBusy from None
         finally:
             self._waiting -= 1
         try:
@@ -597,27 +672,68 @@ class WorkerPool:
         if len(head) == 4:
             self._idle.put_nowait(worker)
             return Answer(status, content_type, length, body=head[3])
-        return Answer(status, content_type, length, stream=self._stream(worker, length))
-
-    async def _stream(self, worker: _Worker, length: int) -> AsyncIterator[bytes]:
+        if self.buffered + length > self.config.answer_memory_bytes:
+            # Held answers are at their bound (clients reading slowly): drop this one rather
+            # than read it, and let the client retry.
+            self._replace(worker)
+            raise PoolBusy
+        # The whole answer is read off the pipe now (in a thread) and the worker freed: a
+        # client that reads slowly, or not at all, costs its own connection, never a worker.
+        self.buffered += length
         loop = asyncio.get_running_loop()
-        remaining = length
         try:
-            while remaining > 0:
-                chunk = await loop.run_in_executor(self._threads, _recv_chunk, worker.conn)
-                remaining -= len(chunk)
-                yield chunk
-        finally:
-            if remaining > 0:  # the client went away mid-stream: the pipe holds leftovers
-                self._replace(worker)
-            else:
-                self._idle.put_nowait(worker)
+            body = await loop.run_in_executor(self._threads, _recv_all, worker.conn, length)
+        except BaseException:
+            self.buffered -= length
+            self._replace(worker)
+            raise
+        self._idle.put_nowait(worker)
+        return Answer(
+            status, content_type, length, stream=HeldAnswer(body, self.config.chunk_size, self)
+        )
 
 
-def _recv_chunk(conn: Connection) -> bytes:
-    if not conn.poll(_START_TIMEOUT_S):
-        raise TimeoutError("query worker stalled while streaming")
-    return conn.recv_bytes()
+class HeldAnswer:
+    """A finished answer held in memory, given to the client chunk by chunk; its bytes count
+    against the pool's ``answer_memory_bytes`` until the last chunk is taken or the answer is
+    dropped (a client that went away)."""
+
+    def __init__(self, body: bytes, chunk: int, pool: WorkerPool) -> None:
+        self._view = memoryview(body)
+        self._chunk = chunk
+        self._offset = 0
+        self._release = weakref.finalize(self, _release_bytes, pool, len(body))
+
+    def __aiter__(self) -> HeldAnswer:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._offset >= len(self._view):
+            self._release()
+            raise StopAsyncIteration
+        start = self._offset
+        self._offset += self._chunk
+        return bytes(self._view[start : self._offset])
+
+    async def aclose(self) -> None:
+        """Give the bytes back now (also done when the answer is garbage-collected)."""
+        self._release()
+
+
+def _release_bytes(pool: WorkerPool, size: int) -> None:
+    pool.buffered -= size
+
+
+def _recv_all(conn: Connection, length: int) -> bytes:
+    """The ``length`` bytes of an answer's body, as the worker sends them in chunks."""
+    parts, received = [], 0
+    while received < length:
+        if not conn.poll(_START_TIMEOUT_S):
+            raise TimeoutError("query worker stalled while sending its answer")
+        part = conn.recv_bytes()
+        parts.append(part)
+        received += len(part)
+    return b"".join(parts)
 
 
 def _error_answer(status: int, message: str) -> Answer:

@@ -1,0 +1,155 @@
+"""Hardening, round two: what an attacker found that the first suites missed (query side).
+
+Each test runs the real server (uvicorn in a subprocess) and, after the attack, checks that a
+fresh cheap query still answers (liveness, with a generous bound; latency under attack is
+measured in ``bench/``, never asserted here).
+
+- Slow readers: a client that asks for a large answer and reads nothing holds neither a
+  worker nor, past ``send_stall_timeout_s``, its held answer.
+- A request waits for a worker at most ``queue_timeout_s``, then gets 503 with Retry-After.
+- Answers are bounded in bytes (``max_answer_bytes``): past the cap a 422, never a 5xx; a
+  value over pyoxigraph's 16 MiB parser buffer is a 422 in JSON, XML and CSV (TSV carries it).
+- Non-deterministic queries (NOW, RAND, UUID, STRUUID, BNODE) are neither cached nor given a
+  strong validator.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from probes import get_health
+
+LIVENESS_S = 60.0
+# 40^3 = 64,000 rows of SPARQL JSON: about 5 MB, well past the loopback socket buffers.
+_VALUES = "{ " + " ".join(str(i) for i in range(40)) + " }"
+LARGE = f"SELECT ?a ?b ?c {{ VALUES ?a {_VALUES} VALUES ?b {_VALUES} VALUES ?c {_VALUES} }}"
+# Runs for minutes unless stopped: 200^4 rows counted.
+_WIDE = "{ " + " ".join(str(i) for i in range(200)) + " }"
+RUNAWAY = (
+    f"SELECT (COUNT(*) AS ?n) {{ VALUES ?a {_WIDE} VALUES ?b {_WIDE} VALUES ?c {_WIDE} "
+    f"VALUES ?d {_WIDE} }}"
+)
+# One value doubled 25 times: 32 MiB, over the 16 MiB parser buffer of the JSON/XML/CSV path.
+HUGE_VALUE = (
+    "SELECT ?v WHERE { BIND('x' AS ?v0) "
+    + " ".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1})" for i in range(25))
+    + " BIND(?v25 AS ?v) }"
+)
+
+
+def _alive(url: str) -> None:
+    """A fresh, cheap query answers while whatever the test set up is still going on."""
+    nonce = time.monotonic_ns()
+    response = httpx.get(
+        url + "/sparql", params={"query": f"ASK {{ }} # {nonce}"}, timeout=LIVENESS_S
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is True
+
+
+def _ask_and_never_read(port: int, query: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    target = httpx.URL("/sparql", params={"query": query}).raw_path.decode("ascii")
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode("ascii"))
+    return sock
+
+
+@pytest.fixture(scope="module")
+def two_workers(mini_release, start_service) -> Iterator[str]:
+    with start_service(
+        mini_release,
+        max_concurrent=2,
+        result_cache_bytes=0,
+        send_stall_timeout_s=3.0,
+        queue_timeout_s=5.0,
+    ) as url:
+        yield url
+
+
+def test_slow_readers_hold_no_worker(two_workers: str) -> None:
+    port = int(two_workers.rsplit(":", 1)[1])
+    stalled = [_ask_and_never_read(port, LARGE + f" # {i}") for i in range(3)]  # > workers
+    try:
+        deadline = time.monotonic() + LIVENESS_S
+        health = get_health(two_workers)
+        # All three answers get made (more stalled clients than workers) and then held by
+        # the app while no worker is busy: before, two workers stayed busy for good.
+        while (health["busy"] or not health["held_answer_bytes"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            health = get_health(two_workers)
+        assert health["held_answer_bytes"] > 0
+        assert health["busy"] == 0
+        _alive(two_workers)
+        # Past the stall timeout the stalled connections are closed and their bytes freed.
+        while health["held_answer_bytes"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            health = get_health(two_workers)
+        assert health["held_answer_bytes"] == 0
+        assert health["worker_restarts"] == 0
+    finally:
+        for sock in stalled:
+            sock.close()
+    _alive(two_workers)
+
+
+@pytest.fixture(scope="module")
+def one_worker(mini_release, start_service) -> Iterator[str]:
+    with start_service(
+        mini_release, max_concurrent=1, result_cache_bytes=0, timeout_s=20, queue_timeout_s=1.0
+    ) as url:
+        yield url
+
+
+def test_waiting_for_a_worker_is_bounded(one_worker: str) -> None:
+    runaway = threading.Thread(
+        target=lambda: httpx.get(one_worker + "/sparql", params={"query": RUNAWAY}, timeout=60)
+    )
+    runaway.start()
+    try:
+        deadline = time.monotonic() + LIVENESS_S
+        while get_health(one_worker)["busy"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        waited = httpx.get(one_worker + "/sparql", params={"query": "ASK {}"}, timeout=60)
+        assert waited.status_code == 503
+        assert int(waited.headers["retry-after"]) > 0
+    finally:
+        runaway.join(LIVENESS_S)
+    _alive(one_worker)
+
+
+@pytest.fixture(scope="module")
+def small_answers(mini_release, start_service) -> Iterator[str]:
+    with start_service(mini_release, max_answer_bytes=100_000, result_cache_bytes=0) as url:
+        yield url
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_answers_over_the_byte_cap_are_a_422(small_answers: str, fmt: str) -> None:
+    response = httpx.get(
+        small_answers + "/sparql", params={"query": LARGE, "format": fmt}, timeout=LIVENESS_S
+    )
+    assert response.status_code == 422
+    assert "100000 bytes" in response.text
+    _alive(small_answers)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "status"), [("json", 422), ("xml", 422), ("csv", 422), ("tsv", 200)]
+)
+def test_a_value_over_16_mib_is_never_a_5xx(live_service, fmt: str, status: int) -> None:
+    response = httpx.get(
+        live_service.url + "/sparql",
+        params={"query": HUGE_VALUE, "format": fmt},
+        headers={"Accept-Encoding": "identity"},
+        timeout=LIVENESS_S,
+    )
+    assert response.status_code == status, response.text[:300]
+    if status == 422:
+        assert "16 MiB" in response.text and "tsv" in response.text
+    _alive(live_service.url)
