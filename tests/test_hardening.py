@@ -153,3 +153,54 @@ def test_a_value_over_16_mib_is_never_a_5xx(live_service, fmt: str, status: int)
     if status == 422:
         assert "16 MiB" in response.text and "tsv" in response.text
     _alive(live_service.url)
+
+
+VOLATILE = "SELECT (STRUUID() AS ?u) (NOW() AS ?n) (RAND() AS ?r) {}"
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_non_deterministic_answers_are_not_cached(mini_release, start_service, fast_path) -> None:
+    with start_service(mini_release, fast_path=fast_path) as url:
+        answers = [
+            httpx.get(url + "/sparql", params={"query": VOLATILE}, timeout=LIVENESS_S)
+            for _ in range(3)
+        ]
+        assert {a.status_code for a in answers} == {200}
+        assert len({a.json()["results"]["bindings"][0]["u"]["value"] for a in answers}) == 3
+        for answer in answers:
+            assert "etag" not in answer.headers
+            assert answer.headers["cache-control"] == "no-store"
+            assert answer.headers.get("x-cache") != "hit"
+        starred = httpx.get(
+            url + "/sparql",
+            params={"query": VOLATILE},
+            headers={"If-None-Match": "*"},
+            timeout=LIVENESS_S,
+        )
+        assert starred.status_code == 200
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("SELECT * {", 400), (LARGE, 422)],
+)
+def test_if_none_match_star_never_hides_an_error(
+    mini_release, start_service, fast_path, query, status
+) -> None:
+    with start_service(mini_release, fast_path=fast_path, row_cap=1000) as url:
+        for _ in range(2):  # the second time the planner has seen the query
+            response = httpx.get(
+                url + "/sparql",
+                params={"query": query},
+                headers={"If-None-Match": "*"},
+                timeout=LIVENESS_S,
+            )
+            assert response.status_code == status
+        ok = httpx.get(
+            url + "/sparql",
+            params={"query": "ASK {}"},
+            headers={"If-None-Match": "*"},
+            timeout=LIVENESS_S,
+        )
+        assert ok.status_code == 304  # an answer exists: `*` matches it

@@ -43,6 +43,7 @@ from pactgraph.api.sparql import (
     cache_hit,
     etag_matches,
     from_pairs,
+    names_any_tag,
     not_modified,
     plan_query,
     run_query,
@@ -153,16 +154,24 @@ class FastPath:
     ) -> int:
         """Send the answer for ``plan``; its status."""
         method = scope["method"]
-        if_none_match = found.get(b"if-none-match")
-        if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), plan.etag):
+        raw = found.get(b"if-none-match")
+        if_none_match = raw.decode("latin-1") if raw is not None and plan.deterministic else None
+        if etag_matches(if_none_match, plan.etag):
             cached = None
-        elif self.cache.enabled and (cached := self.cache.get(plan.key)) is not None:
-            pass
+        elif (
+            plan.deterministic
+            and self.cache.enabled
+            and (cached := self.cache.get(plan.key)) is not None
+        ):
+            if names_any_tag(if_none_match):  # `*`: an answer exists, so 304
+                cached = None
         else:
             try:
                 response = await run_query(plan, method, self.state)
             except ProtocolError as error:
                 response = error.response()
+            if names_any_tag(if_none_match) and response.status_code == 200:
+                response = not_modified(plan, self.state.config)
             # What CORSMiddleware.simple_response does around the endpoint on the full path.
             cors_send = partial(self.cors.send, send=send, request_headers=Headers(scope=scope))
             await response(scope, receive, cors_send)

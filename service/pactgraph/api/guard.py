@@ -83,6 +83,47 @@ def needs_vetting(query: str) -> bool:
     return False
 
 
+# Functions whose value changes from one evaluation to the next (SPARQL 1.1, 17.4).
+_VOLATILE_CALL = re.compile(r"(now|rand|uuid|struuid|bnode)\s*\(", re.IGNORECASE)
+# A CONSTRUCT template's blank nodes get fresh labels in every answer.
+_CONSTRUCT = re.compile(r"construct", re.IGNORECASE)
+
+
+def _is_keyword_at(query: str, start: int) -> bool:
+    """Whether the word at ``start`` stands alone, not inside a prefixed name or variable."""
+    if start and (query[start - 1].isalnum() or query[start - 1] == "_"):
+        return False
+    glued = start
+    while glued and (query[glued - 1].isalnum() or query[glued - 1] in _NAME_PUNCTUATION):
+        glued -= 1
+    return not any(marker in query[glued:start] for marker in ":?$")
+
+
+def is_deterministic(query: str) -> bool:
+    """Whether the same query always gives the same answer over the same release (cheap,
+    errs towards no: an answer is then neither cached nor given a validator, which costs
+    only speed). NOW, RAND, UUID, STRUUID and BNODE differ per evaluation, and so do the
+    labels of a CONSTRUCT template's blank nodes.
+
+    >>> is_deterministic("SELECT ?s { ?s a ?c }")
+    True
+    >>> is_deterministic("SELECT (STRUUID() AS ?u) {}")
+    False
+    >>> is_deterministic("ask { bind(now() as ?t) }")
+    False
+    >>> is_deterministic("SELECT ?rand ?x { ?x ex:now ?rand }")
+    True
+    >>> is_deterministic("CONSTRUCT { [] ex:p ?o } WHERE { ?s ex:p ?o }")
+    False
+    """
+    for match in _VOLATILE_CALL.finditer(query):
+        if _is_keyword_at(query, match.start()):
+            return False
+    if any(_is_keyword_at(query, m.start()) for m in _CONSTRUCT.finditer(query)):
+        return "_:" not in query and "[" not in query
+    return True
+
+
 @lru_cache(maxsize=256)
 def scope_of(query: str, base_iri: str | None = None) -> QueryScope:
     """The dataset clauses and SERVICE endpoints of ``query`` (``?`` for a variable service).

@@ -28,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pactgraph.api import openapi
 from pactgraph.api.cache import CachedAnswer, CacheKey, ResultCache
 from pactgraph.api.config import ServiceConfig
-from pactgraph.api.guard import unknown_graph_message
+from pactgraph.api.guard import is_deterministic, unknown_graph_message
 from pactgraph.api.workers import PoolBusy, QueryTask, Reply
 from pactgraph.formats import (
     FORMATS_BY_KIND,
@@ -474,6 +474,9 @@ class QueryPlan:
     key: CacheKey
     etag: str
     query_sha256: str
+    # False for NOW(), RAND(), UUID(), STRUUID(), BNODE() and CONSTRUCT blank nodes: such
+    # answers are never cached, tagged or answered with 304 (pactgraph.api.guard).
+    deterministic: bool = True
 
 
 def query_hash(query: str) -> str:
@@ -522,11 +525,14 @@ def plan_query(
         task.base_iri,
     )
     # The answer is a function of the key alone, so its tag is known before it is run.
-    return QueryPlan(task, key, key.etag(), query_hash(query))
+    return QueryPlan(task, key, key.etag(), query_hash(query), is_deterministic(query))
 
 
 def tagged_headers(plan: QueryPlan, config: ServiceConfig) -> dict[str, str]:
-    """The headers of a GET/HEAD answer that may be cached: ``Vary``, ``ETag``, max-age."""
+    """The headers of a GET/HEAD answer: ``Vary``, ``ETag`` and max-age when the answer is
+    the same every time, else ``no-store`` and no validator."""
+    if not plan.deterministic:
+        return {"Vary": "Accept", "Cache-Control": "no-store"}
     return {
         "Vary": "Accept",
         "ETag": plan.etag,
@@ -554,8 +560,9 @@ async def run_query(plan: QueryPlan, method: str, state: Any) -> Response:
     config: ServiceConfig = state.config
     cache: ResultCache = state.result_cache
     headers = tagged_headers(plan, config) if method in CACHEABLE_METHODS else {"Vary": "Accept"}
-    if cache.enabled:
+    if cache.enabled and plan.deterministic:
         headers["X-Cache"] = "miss"
+    cache_it = cache.enabled and plan.deterministic
     try:
         answer = await state.pool.run(plan.task)
     except PoolBusy:
@@ -568,7 +575,7 @@ async def run_query(plan: QueryPlan, method: str, state: Any) -> Response:
         headers = {"Vary": "Accept"}
     headers["Content-Length"] = str(answer.length)
     if answer.body is not None:
-        if answer.status == 200 and cache.enabled:
+        if answer.status == 200 and cache_it:
             cache.put(plan.key, CachedAnswer(answer.content_type, answer.body))
         return Response(answer.body, answer.status, headers, media_type=answer.content_type)
     return GuardedStream(
@@ -615,28 +622,46 @@ async def _answer(request: Request) -> Response:
         return _service_description(request, parsed)
     request.state.query_sha256 = query_hash(parsed.query)
     plan = plan_query(parsed, request.headers.get("accept"), str(request.base_url), state)
-    if request.method in CACHEABLE_METHODS and etag_matches(
-        request.headers.get("if-none-match"), plan.etag
-    ):
+    if_none_match = request.headers.get("if-none-match")
+    conditional = request.method in CACHEABLE_METHODS and plan.deterministic
+    if conditional and etag_matches(if_none_match, plan.etag):
         return not_modified(plan, config)
     cache: ResultCache = state.result_cache
-    if cache.enabled:
+    if cache.enabled and plan.deterministic:
         cached = cache.get(plan.key)
         if cached is not None:
+            if conditional and names_any_tag(if_none_match):
+                return not_modified(plan, config)
             return cache_hit(plan, cached, request.method, config)
-    return await run_query(plan, request.method, state)
+    response = await run_query(plan, request.method, state)
+    if conditional and names_any_tag(if_none_match) and response.status_code == 200:
+        return not_modified(plan, config)
+    return response
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` header names ``etag`` (or is ``*``).
+    """Whether an ``If-None-Match`` header names ``etag`` itself.
+
+    ``*`` is not a match here: it matches only an answer that exists, and whether a query
+    has one (rather than a 400 or a 422) is known only once it has run
+    (:func:`names_any_tag`).
 
     >>> etag_matches('W/"a", "b"', '"b"'), etag_matches("*", '"x"'), etag_matches(None, '"x"')
-    (True, True, False)
+    (True, False, False)
     """
     if not if_none_match:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
+    return etag in tags
+
+
+def names_any_tag(if_none_match: str | None) -> bool:
+    """Whether ``If-None-Match`` is ``*``: any current answer makes the request a 304.
+
+    >>> names_any_tag(" * "), names_any_tag('"a"'), names_any_tag(None)
+    (True, False, False)
+    """
+    return bool(if_none_match) and "*" in {t.strip() for t in if_none_match.split(",")}
 
 
 # One route per method: GET/HEAD take URL parameters, POST a body (see pactgraph.api.openapi).
