@@ -48,12 +48,12 @@ from pathlib import Path
 import uvicorn
 from pactgraph.api.app import create_app
 from pactgraph.api.config import ServiceConfig
+from pactgraph.api.server import uvicorn_config
 from pactgraph.release import Release
 release = Release.open(Path(sys.argv[1]))
 config = ServiceConfig(**json.loads(sys.argv[3]))
 sock = socket.socket(fileno=int(sys.argv[2]))
-server = uvicorn.Server(uvicorn.Config(create_app(release, config), log_level="warning",
-                                       access_log=False))
+server = uvicorn.Server(uvicorn_config(create_app(release, config), config, log_level="warning"))
 server.run(sockets=[sock])
 """
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import uvicorn
 from pactgraph.api.app import create_app
 from pactgraph.api.config import ServiceConfig
+from pactgraph.api.server import uvicorn_config
 from pactgraph.release import Release
 logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 path, version, count, fd, overrides = sys.argv[1:6]
@@ -45,11 +46,13 @@ overrides = json.loads(overrides)
 if "service_allow_list" in overrides:
     overrides["service_allow_list"] = tuple(overrides["service_allow_list"])
 release = Release(Path(path), version, int(count))
-app = create_app(release, ServiceConfig(**overrides))
+config = ServiceConfig(**overrides)
+app = create_app(release, config)
 # socket(fileno=...) keeps the real address family; uvicorn's own fd= option labels the
 # socket AF_UNIX, so asyncio skips TCP_NODELAY and every response waits ~40 ms for an ACK.
 sock = socket.socket(fileno=int(fd))
-server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+# The same server settings as `pactgraph serve` (bounded request heads, pactgraph.api.server).
+server = uvicorn.Server(uvicorn_config(app, config, log_level="warning"))
 server.run(sockets=[sock])
 """
 

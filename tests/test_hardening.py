@@ -15,14 +15,20 @@ measured in ``bench/``, never asserted here).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
 from probes import get_health
+
+from pactgraph.api import sparql
+from pactgraph.api.app import create_app
+from pactgraph.api.config import ServiceConfig
 
 LIVENESS_S = 60.0
 # 40^3 = 64,000 rows of SPARQL JSON: about 5 MB, well past the loopback socket buffers.
@@ -204,3 +210,116 @@ def test_if_none_match_star_never_hides_an_error(
             timeout=LIVENESS_S,
         )
         assert ok.status_code == 304  # an answer exists: `*` matches it
+
+
+# ------------------------------------------------------------------ request heads
+
+
+def _raw(url: str, request: bytes) -> bytes:
+    """Send raw bytes to the server at ``url`` and read its answer until it closes."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=LIVENESS_S) as sock:
+        # The server may refuse and close before taking everything: its answer is still read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
+        reply = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                reply += chunk
+    return reply
+
+
+@pytest.fixture(scope="module")
+def heads(mini_release, start_service) -> Iterator[str]:
+    with start_service(mini_release, header_timeout_s=2.0) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        (b"Accept: " + b"text/plain;q=0.1, " * 500_000 + b"*/*\r\n", b"431"),  # 8 MB Accept
+        (b"".join(b"X-H%d: v\r\n" % i for i in range(20_000)), b"431"),  # 20,000 headers
+        (b"X-Big: " + b"a" * 20_000 + b"\r\n", b"431"),
+    ],
+    ids=["8MB-accept", "20000-headers", "one-big-header"],
+)
+def test_oversized_heads_are_refused_before_the_app(heads: str, extra: bytes, status: bytes):
+    started = time.monotonic()
+    reply = _raw(heads, b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+    assert reply.startswith(b"HTTP/1.1 " + status), reply[:200]
+    assert time.monotonic() - started < LIVENESS_S
+    _alive(heads)
+
+
+def test_a_target_over_the_parsable_bound_is_414_naming_post(heads: str) -> None:
+    target = b"/sparql?query=" + b"A" * 70_000
+    reply = _raw(heads, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 414"), reply[:200]
+    assert b"POST" in reply
+    _alive(heads)
+
+
+def test_the_longest_allowed_query_still_fits(heads: str) -> None:
+    query = "ASK {} #" + "x" * (65_535 - 64)  # as long as a GET target can carry
+    target = "/sparql?query=" + quote(query, safe="")
+    assert len(target) <= 65_535
+    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    reply = _raw(heads, request.encode("ascii"))
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+
+
+def test_a_trickled_head_is_cut_at_its_timeout(heads: str) -> None:
+    port = int(heads.rsplit(":", 1)[1])
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=LIVENESS_S) for _ in range(50)]
+    try:
+        for sock in slow:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never the blank line
+        _alive(heads)
+        replies = []
+        for sock in slow:
+            reply = b""
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := sock.recv(65536):
+                    reply += chunk
+            replies.append(reply)
+        assert all(r.startswith(b"HTTP/1.1 408") for r in replies), replies[:2]
+    finally:
+        for sock in slow:
+            sock.close()
+    _alive(heads)
+
+
+# ------------------------------------------------------------------ caches and keys
+
+
+def test_no_long_header_value_becomes_a_cache_key(mini_release) -> None:
+    """The plan and negotiation memos keep short Accept values only; a long one (an
+    attacker's choice, up to the header bound) is answered and forgotten."""
+    app = create_app(mini_release, ServiceConfig())
+    fast_path = app.fast_path
+    query_string = b"query=ASK%7B%7D"
+    base = "http://127.0.0.1:8000/"
+    before_plans = fast_path._plan_memo.cache_info().currsize
+    before_ranks = sparql._rank_memo.cache_info().currsize
+    for i in range(50):
+        accept = "application/sparql-results+json, " + f"application/x-{i}, " * 200
+        assert fast_path.plan(query_string, accept, base) is not None
+    assert fast_path._plan_memo.cache_info().currsize == before_plans
+    assert sparql._rank_memo.cache_info().currsize == before_ranks
+    fast_path.plan(query_string, "application/sparql-results+json", base)
+    assert fast_path._plan_memo.cache_info().currsize == before_plans + 1
+
+
+def test_the_service_description_ignores_the_host_header(live_service) -> None:
+    answers = [
+        httpx.get(
+            live_service.url + "/sparql",
+            headers={"Host": f"h{i}.attacker.example", "Accept": "text/turtle"},
+            timeout=LIVENESS_S,
+        )
+        for i in range(3)
+    ]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert b"attacker.example" not in answers[0].content

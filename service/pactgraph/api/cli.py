@@ -83,6 +83,24 @@ def _config_option(
 @_config_option("--max-query-length", "max_query_length", click.IntRange(min=1))
 @_config_option("--max-body-size", "max_body_size", click.IntRange(min=1))
 @_config_option(
+    "--max-header-bytes",
+    "max_header_bytes",
+    click.IntRange(min=1024),
+    "Bytes of a request's header fields together (then 431).",
+)
+@_config_option(
+    "--max-header-count",
+    "max_header_count",
+    click.IntRange(min=8),
+    "Header fields a request may have (then 431).",
+)
+@_config_option(
+    "--header-timeout",
+    "header_timeout_s",
+    click.FloatRange(min=0, min_open=True),
+    "Seconds from a request head's first byte to its end (then 408 and close).",
+)
+@_config_option(
     "--worker-memory",
     "worker_memory_bytes",
     click.IntRange(min=0),
@@ -133,6 +151,7 @@ def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
     import uvicorn
 
     from pactgraph.api.app import create_app
+    from pactgraph.api.server import uvicorn_config
     from pactgraph.cli import current_settings
     from pactgraph.release import build_release, latest_release
 
@@ -154,4 +173,4 @@ def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
         app = create_app(release, config)
     except ReleaseCorrupt as error:  # a damaged release is refused, with what is wrong
         raise click.ClickException(str(error)) from None
-    uvicorn.run(app, host=host, port=port, access_log=False)
+    uvicorn.Server(uvicorn_config(app, config, host=host, port=port)).run()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 ENDPOINT_PATH = "sparql"
 
@@ -48,6 +49,12 @@ class ServiceConfig:
     row_cap: int = 100_000
     max_query_length: int = 100_000
     max_body_size: int = 1_000_000
+    # A request head's header fields: their bytes together (names and values), their number,
+    # and the time from the head's first byte to its end (pactgraph.api.server); the request
+    # target is bounded by max_query_length. Past a bound: 431 (408 for the time).
+    max_header_bytes: int = 16 * 1024
+    max_header_count: int = 100
+    header_timeout_s: float = 10.0
     # IRI prefixes SERVICE may call; empty means no federation at all.
     service_allow_list: tuple[str, ...] = ()
     # Where the service is published (e.g. behind the w3id redirect); None: the request's URL.
@@ -94,6 +101,25 @@ class ServiceConfig:
         390
         """
         return max(64 * 1024**2, 4096 * self.max_query_length)
+
+    def service_base(self, scope: dict[str, Any]) -> str:
+        """The service's base URL: the configured public base, else the address the server
+        listens on. Never the request's ``Host`` header: a client chooses that, and what is
+        built from it (the service description, a query's base IRI) is cached and shared.
+
+        >>> scope = {"scheme": "http", "server": ("127.0.0.1", 8000), "root_path": ""}
+        >>> ServiceConfig().service_base(scope)
+        'http://127.0.0.1:8000/'
+        >>> ServiceConfig(public_base_iri="https://w3id.org/pactgraph").service_base(scope)
+        'https://w3id.org/pactgraph/'
+        """
+        if self.public_base_iri:
+            return self.public_base_iri.rstrip("/") + "/"
+        server = scope.get("server")
+        host, port = server if server else ("127.0.0.1", 80)
+        if ":" in host:  # an IPv6 address
+            host = f"[{host}]"
+        return f"{scope.get('scheme', 'http')}://{host}:{port}{scope.get('root_path', '')}/"
 
     def endpoint_iri(self, request_base: str) -> str:
         """The endpoint's IRI, for the service description."""

@@ -98,7 +98,7 @@ def serialize_description(graph: Graph, fmt: Format) -> bytes:
 def describe(request: Request, fmt: Format) -> bytes:
     """The serialised description for the app serving ``request`` (cached)."""
     state = request.app.state
-    endpoint = state.config.endpoint_iri(str(request.base_url))
+    endpoint = state.config.endpoint_iri(state.config.service_base(request.scope))
     key = (endpoint, fmt.name)
     cached = state.description_cache.get(key)
     if cached is None:

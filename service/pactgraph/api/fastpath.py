@@ -32,12 +32,12 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
 
 from pactgraph.api.access import log_request
 from pactgraph.api.cache import CachedAnswer, ResultCache
 from pactgraph.api.sparql import (
     CACHEABLE_METHODS,
+    MEMO_HEADER_BYTES,
     ProtocolError,
     QueryPlan,
     cache_hit,
@@ -56,31 +56,9 @@ PATH = "/sparql"
 # Plans are small, but their key holds the query string: long ones are planned every time.
 _MEMO_QUERY_STRING_BYTES = 4096
 # The request headers the fast path reads (the first of each, as Starlette's Headers does).
-_WANTED = frozenset({b"accept", b"host", b"if-none-match", b"origin"})
+_WANTED = frozenset({b"accept", b"if-none-match", b"origin"})
 # Response heads kept (each a few hundred bytes).
 _HEADS = 4096
-
-
-@lru_cache(maxsize=64)
-def base_url(scheme: str, server: tuple[str, int] | None, host: str | None, root: str) -> str:
-    """The request's base URL exactly as Starlette computes ``request.base_url``.
-
-    >>> base_url("http", ("127.0.0.1", 8000), "example.org:8000", "")
-    'http://example.org:8000/'
-    >>> base_url("http", ("127.0.0.1", 8000), None, "/kg")
-    'http://127.0.0.1:8000/kg/'
-    """
-    headers = [(b"host", host.encode("latin-1"))] if host is not None else []
-    scope = {
-        "type": "http",
-        "scheme": scheme,
-        "server": server,
-        "path": root or "/",
-        "root_path": root,
-        "query_string": b"",
-        "headers": headers,
-    }
-    return str(Request(scope).base_url)
 
 
 class FastPath:
@@ -106,8 +84,10 @@ class FastPath:
             return None
 
     def plan(self, query_string: bytes, accept: str | None, base: str) -> QueryPlan | None:
-        """:meth:`_plan`, remembered for query strings up to 4 KB."""
-        if len(query_string) > _MEMO_QUERY_STRING_BYTES:
+        """:meth:`_plan`, remembered for query strings up to 4 KB and short Accept values."""
+        if len(query_string) > _MEMO_QUERY_STRING_BYTES or (
+            accept is not None and len(accept) > MEMO_HEADER_BYTES
+        ):
             return self._plan(query_string, accept, base)
         return self._plan_memo(query_string, accept, base)
 
@@ -125,13 +105,7 @@ class FastPath:
             if name in _WANTED and name not in found:
                 found[name] = value
         accept = found.get(b"accept")
-        host = found.get(b"host")
-        base = base_url(
-            scope.get("scheme", "http"),
-            tuple(scope["server"]) if scope.get("server") else None,
-            host.decode("latin-1") if host is not None else None,
-            scope.get("root_path", ""),
-        )
+        base = self.state.config.service_base(scope)
         accept_text = accept.decode("latin-1") if accept is not None else None
         plan = self.plan(query_string, accept_text, base)
         if plan is None:
@@ -178,13 +152,16 @@ class FastPath:
             return response.status_code
         # The tag stands for the whole cache key; the body's type and size pin the answer.
         body = (cached.content_type, len(cached.body)) if cached is not None else None
-        head_key = (plan.etag, method, found.get(b"origin"), body)
+        origin = found.get(b"origin")
+        head_key = (plan.etag, method, origin, body)
         head = self._heads.get(head_key)
         if head is None:
             head = await self._head(scope, plan, method, cached)
-            if len(self._heads) >= _HEADS:
-                self._heads.pop(next(iter(self._heads)))  # the oldest entry goes first
-            self._heads[head_key] = head
+            # A long Origin (the client's choice) is answered, never kept as a key.
+            if origin is None or len(origin) <= MEMO_HEADER_BYTES:
+                if len(self._heads) >= _HEADS:
+                    self._heads.pop(next(iter(self._heads)))  # the oldest entry goes first
+                self._heads[head_key] = head
         await send(head)
         await send({"type": "http.response.body", "body": b"" if cached is None else cached.body})
         return head["status"]

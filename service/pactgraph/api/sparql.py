@@ -131,7 +131,7 @@ def parse_accept(header: str) -> list[MediaRange]:
     [('turtle', 0.5), ('*', 1.0)]
     """
     ranges = []
-    for item in header.split(","):
+    for item in header.split(",", MAX_ACCEPT_RANGES)[:MAX_ACCEPT_RANGES]:
         media, *params = (part.strip() for part in item.split(";"))
         if "/" not in media:
             if media == "*":
@@ -179,9 +179,28 @@ def quality(media_type: str, aliases: tuple[str, ...], ranges: list[MediaRange])
 
 
 # Clients send the same few Accept headers over and over; parsing and ranking one costs more
-# than the rest of a cached answer, so the (pure) outcome is remembered per header value.
-@lru_cache(maxsize=512)
+# than the rest of a cached answer, so the (pure) outcome is remembered per header value, for
+# values up to MEMO_HEADER_BYTES: a longer one is ranked afresh, never kept as a key.
+MEMO_HEADER_BYTES = 512
+# The most media ranges of an Accept header that are read (no client sends more).
+MAX_ACCEPT_RANGES = 64
+
+
 def negotiate(accept: str | None, kind: ResultKind) -> tuple[str | None, float]:
+    """:func:`rank`, remembered for Accept values up to :data:`MEMO_HEADER_BYTES`. Only the
+    first :data:`MAX_ACCEPT_RANGES` ranges of a header count.
+
+    >>> negotiate("x/y, " * 10 + "text/csv", "results")
+    ('csv', 1.0)
+    >>> negotiate("x/y, " * 1000 + "text/csv", "results")
+    (None, 0.0)
+    """
+    if accept is not None and len(accept) > MEMO_HEADER_BYTES:
+        return rank(accept, kind)
+    return _rank_memo(accept, kind)
+
+
+def rank(accept: str | None, kind: ResultKind) -> tuple[str | None, float]:
     """The format name to use for ``kind`` under ``accept`` and its q; ``None`` if none fit.
 
     No header (or an empty one) means the default: the first format of the table. Ties go to
@@ -204,6 +223,9 @@ def negotiate(accept: str | None, kind: ResultKind) -> tuple[str | None, float]:
         if q > best_q:
             best, best_q = name, q
     return best, best_q
+
+
+_rank_memo = lru_cache(maxsize=512)(rank)
 
 
 def format_from_param(values: list[str], kind: ResultKind) -> str | None:
@@ -621,7 +643,8 @@ async def _answer(request: Request) -> Response:
             raise ProtocolError(400, "The POST has no query parameter.")
         return _service_description(request, parsed)
     request.state.query_sha256 = query_hash(parsed.query)
-    plan = plan_query(parsed, request.headers.get("accept"), str(request.base_url), state)
+    base = config.service_base(request.scope)
+    plan = plan_query(parsed, request.headers.get("accept"), base, state)
     if_none_match = request.headers.get("if-none-match")
     conditional = request.method in CACHEABLE_METHODS and plan.deterministic
     if conditional and etag_matches(if_none_match, plan.etag):
