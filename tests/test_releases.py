@@ -258,3 +258,51 @@ def test_void_names_both_licences_and_the_citation(mini_release: Release) -> Non
     }}
     """
     assert void.query(ask)
+
+
+# ------------------------------------------------------------------------- the service
+
+
+def test_the_service_lists_the_changes_and_the_citation(
+    mini_copy: Settings, tmp_path: Path, start_service
+) -> None:
+    import httpx
+
+    old, new = _old_and_new(mini_copy, tmp_path / "dist")
+    previous = new.metadata["previous"]
+    with start_service(new) as url:
+        index = httpx.get(url + "/dumps/", headers={"Accept": "application/json"}).json()
+        entries = {v["version"]: v for v in index["versions"]}
+        assert "changes" not in entries[old.version]
+        changes = entries[new.version]["changes"]
+        assert changes["from"] == old.version
+        assert changes["summary"] == previous["summary"]
+        for kind in ("added", "removed"):
+            patch = httpx.get(url + changes["patch"][kind])
+            assert patch.status_code == 200
+            assert patch.content == (new.path / previous["patch"][kind]).read_bytes()
+        assert httpx.get(url + changes["from_url"]).status_code == 200
+        cited = entries[new.version]["citation"]
+        assert cited["text"] == citation_text(new.version)
+        cff = httpx.get(url + cited["url"])
+        assert cff.headers["content-type"].startswith("application/yaml")
+        assert cff.content == (new.path / "CITATION.cff").read_bytes()
+        licence = httpx.get(url + entries[new.version]["licenses"]["data"]["url"])
+        assert licence.content == (REPO / "LICENSE-DATA").read_bytes()
+
+        page = httpx.get(url + f"/dumps/{new.version}/", headers={"Accept": "text/html"}).text
+        assert f"Changes from <a href=\"/dumps/{old.version}/\">{old.version}</a>" in page
+        assert previous["patch"]["added"] in page
+        assert citation_text(new.version) in page
+
+
+def test_entity_pages_say_how_to_cite_the_release(live_service) -> None:
+    import httpx
+
+    page = httpx.get(
+        live_service.url + "/id/actor/alpha", headers={"Accept": "text/html"}
+    ).text
+    version = live_service.release.version
+    assert "Cite this:" in page
+    assert citation_text(version) in page
+    assert f'href="/dumps/{version}/">{release_iri(version)}</a>' in page

@@ -44,6 +44,7 @@ from pactgraph.api.pages import (
     render,
 )
 from pactgraph.api.sparql import format_from_param, parse_accept, quality
+from pactgraph.citation import citation_text, release_iri
 from pactgraph.formats import GRAPH_FORMATS, Format
 from pactgraph.jsonld import compact_jsonld
 from pactgraph.namespaces import CONTEXT_FILE, prefixes_for
@@ -355,8 +356,19 @@ def _entity(request: Request, iri: str) -> Response:
             page=entity_page(data, iri, _linker(request)),
             alternates=alternates(request.url.path),
             model_picture=_model_picture(),
+            cite=_cite(request),
         ),
     )
+
+
+def _cite(request: Request) -> dict[str, str]:
+    """The page's "cite this" line: the served release's citation and version IRI."""
+    version = _version(request)
+    return {
+        "text": citation_text(version),
+        "iri": release_iri(version),
+        "href": _linker(request).href(release_iri(version)),
+    }
 
 
 def _release_file(request: Request, name: str) -> Path | None:
