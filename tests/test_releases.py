@@ -306,3 +306,15 @@ def test_entity_pages_say_how_to_cite_the_release(live_service) -> None:
     assert "Cite this:" in page
     assert citation_text(version) in page
     assert f'href="/dumps/{version}/">{release_iri(version)}</a>' in page
+
+
+@pytest.mark.parametrize(
+    "module_name", ["pactgraph.citation", "pactgraph.diff", "pactgraph.register"]
+)
+def test_docstring_examples_run(module_name: str) -> None:
+    import doctest
+    import importlib
+
+    outcome = doctest.testmod(importlib.import_module(module_name), optionflags=doctest.ELLIPSIS)
+    assert outcome.attempted > 0, f"{module_name} has no examples"
+    assert outcome.failed == 0
