@@ -112,6 +112,31 @@ def test_the_wheel_ships_the_data_and_validates_from_an_empty_folder(
     assert validated.stdout == checkout.stdout
 
 
+def test_the_wheel_ships_the_licences_citation_and_register(installed: InstalledWheel) -> None:
+    """The licence files are in the wheel's metadata (PEP 639) and where a release copies them
+    from; so are CITATION.cff and the register of published releases."""
+    where = subprocess.run(
+        [installed.python, "-c",
+         "from pactgraph.settings import project_file as f; "
+         "print('\\n'.join(str(f(n)) for n in "
+         "('LICENSE', 'LICENSE-DATA', 'CITATION.cff', 'releases.csv')))"],
+        cwd=installed.elsewhere,
+        env=installed.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name, path in zip(("LICENSE", "LICENSE-DATA", "CITATION.cff", "releases.csv"), where,
+                          strict=True):
+        assert Path(path).is_relative_to(installed.venv), path
+        assert Path(path).read_bytes() == (REPO / name).read_bytes(), name
+    (dist_info,) = installed.venv.glob("lib/python*/site-packages/pactgraph-*.dist-info")
+    for name in ("LICENSE", "LICENSE-DATA"):
+        assert (dist_info / "licenses" / name).read_bytes() == (REPO / name).read_bytes()
+    metadata = (dist_info / "METADATA").read_text(encoding="utf-8")
+    assert "License-Expression: MIT AND CC-BY-4.0" in metadata
+
+
 def test_the_wheel_carries_the_pinned_editor(installed: InstalledWheel) -> None:
     found = subprocess.run(
         [installed.python, "-c", "from pactgraph.api import ui; print(ui.yasgui_version())"],

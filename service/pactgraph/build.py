@@ -12,6 +12,13 @@ A build runs in this order, and stops at the first step that finds problems:
 The version is ``<owl:versionInfo of the ontology>-<12 hex of sha256(N-Quads dump)>``, so the
 same input always gives the same version and the same bytes, and a release directory, once
 written, never changes.
+
+Every release also holds the licence files and its own ``CITATION.cff``
+(:mod:`pactgraph.citation`). With ``previous`` (``pactgraph build --previous DIR``), a release
+the register knows (:mod:`pactgraph.register`), it also holds the change from that release
+(:mod:`pactgraph.diff`): ``changes-from-<old version>.added.nq.gz`` and ``.removed.nq.gz``, and
+the predecessor and the diff's summary in ``release.json``. Without it, nothing about other
+releases enters a release: its bytes never depend on what lies in ``dist/``.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from pactgraph import progress
+from pactgraph.citation import CITATION_FILE, licences, release_files, release_iri
 from pactgraph.dataset import DataFiles, graph_iri_for, load_store
+from pactgraph.diff import ReleaseDiff, Snapshot, diff
 from pactgraph.jsonld import compact_jsonld
 from pactgraph.namespaces import prefixes
 from pactgraph.release import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
@@ -51,6 +60,21 @@ GZIP_LEVEL = 6
 
 # A gate looks at the loaded store and reports problems, one line each; [] means pass.
 Gate = Callable[[ox.Store, Settings], list[str]]
+
+
+class ReleaseConflict(RuntimeError):
+    """``OUT/<version>`` exists with other files than this build makes (another predecessor).
+
+    >>> "--previous" in str(ReleaseConflict("1.0-abc", Path("dist")))
+    True
+    """
+
+    def __init__(self, version: str, out: Path) -> None:
+        super().__init__(
+            f"{out / version} already exists with other files (built with another --previous, or "
+            "without one); a release never changes: build into another --out, or remove it if "
+            "it was never published"
+        )
 
 
 class ReleaseError(RuntimeError):
@@ -329,6 +353,48 @@ def source_digest(settings: Settings = SETTINGS) -> str:
     return digest.hexdigest()
 
 
+def release_version(store: ox.Store, nquads: bytes) -> str:
+    """``<owl:versionInfo>-<12 hex of sha256(nquads)>``: the version a release of these quads has.
+
+    >>> release_version(ox.Store(), b"")
+    'None-e3b0c44298fc'
+    """
+    return f"{ontology_version(store)}-{hashlib.sha256(nquads).hexdigest()[:12]}"
+
+
+def changes_files(change: ReleaseDiff) -> dict[str, bytes]:
+    """The patch from the predecessor, gzipped: ``changes-from-<old>.added.nq.gz`` and
+    ``.removed.nq.gz`` (plain N-Quads inside; see :mod:`pactgraph.diff`).
+
+    >>> old = Snapshot("0.1-a", frozenset())
+    >>> sorted(changes_files(diff(old, Snapshot("0.1-b", frozenset()))))
+    ['changes-from-0.1-a.added.nq.gz', 'changes-from-0.1-a.removed.nq.gz']
+    """
+    return {
+        patch_name(change.old.version, "added"): gzip_bytes(change.added_nquads()),
+        patch_name(change.old.version, "removed"): gzip_bytes(change.removed_nquads()),
+    }
+
+
+def patch_name(old_version: str, kind: str) -> str:
+    """The release file of one half (``added`` or ``removed``) of the patch from a release.
+
+    >>> patch_name("0.1-a", "added")
+    'changes-from-0.1-a.added.nq.gz'
+    """
+    return f"changes-from-{old_version}.{kind}.nq.gz"
+
+
+def _previous_metadata(change: ReleaseDiff, files: dict[str, str]) -> dict[str, object]:
+    return {
+        "version": change.old.version,
+        "iri": release_iri(change.old.version),
+        "nquads_sha256": change.old.nquads_sha256,
+        "summary": change.summary(),
+        "patch": files,
+    }
+
+
 @dataclass(frozen=True)
 class ReleaseContent:
     """Everything a release directory holds: file name → bytes, and maybe the store.
@@ -381,21 +447,40 @@ def _dump_files(
 
 
 def release_content(
-    store: ox.Store, settings: Settings = SETTINGS, scratch: Path | None = None
+    store: ox.Store,
+    settings: Settings = SETTINGS,
+    scratch: Path | None = None,
+    previous: Snapshot | None = None,
 ) -> ReleaseContent:
     """The versioned, checksummed files of a release for a store that passed the gates.
 
     With ``scratch`` (a folder on the release's file system) a large build also writes the
-    release's store there, in a process of its own, while the dumps are made.
+    release's store there, in a process of its own, while the dumps are made. With
+    ``previous`` (a registered release), the change from it is part of the release.
     """
     with progress.stage("n-quads") as running:
         nquads = nquads_dump(store)
         quads = nquads.count(b"\n")
         running.note(f"{quads:,} quads, canonical")
-    version = f"{ontology_version(store)}-{hashlib.sha256(nquads).hexdigest()[:12]}"
+    version = release_version(store, nquads)
+    change = None
+    if previous is not None:
+        if previous.version == version:
+            raise ValueError(f"--previous is release {version} itself: the data has not changed")
+        with progress.stage("changes") as running:
+            change = diff(previous, Snapshot(version, frozenset(nquads.splitlines())))
+            summary = change.summary()
+            running.note(
+                f"+{summary['triples_added']:,} -{summary['triples_removed']:,} triples "
+                f"from {previous.version}"
+            )
     with progress.stage("dumps") as running:
         files, store_dir = _dump_files(nquads, version, scratch)
         running.note(f"{len(files)} files" + (" and the store" if store_dir else ""))
+    # The licences and this release's citation; the patch from the predecessor, if one.
+    files.update(release_files(version))
+    patch = changes_files(change) if change is not None else {}
+    files.update(patch)
     # VoID/DCAT measured from these very files, and the ontology/vocabulary HTML pages.
     from pactgraph.void import linked_data_files
 
@@ -416,7 +501,14 @@ def release_content(
         "graphs": graph_counts(store),
         "files": {name: len(data) for name, data in sorted(files.items())},
         "source_digest": source_digest(settings),
+        "licenses": licences(),
+        "citation": {"file": CITATION_FILE, "iri": release_iri(version)},
     }
+    if change is not None:
+        kinds = ("added", "removed")
+        metadata["previous"] = _previous_metadata(
+            change, {kind: patch_name(change.old.version, kind) for kind in kinds}
+        )
     files[RELEASE_JSON] = (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode()
     files[SUMS] = sha256sums(files)
     return ReleaseContent(version=version, files=files, store_dir=store_dir)
@@ -453,6 +545,9 @@ def publish(content: ReleaseContent, out: Path) -> Release:
     """Write ``out/<version>/`` (unless it exists: releases are immutable) and point latest."""
     out.mkdir(parents=True, exist_ok=True)
     final = out / content.version
+    if (final / SUMS).is_file() and (final / SUMS).read_bytes() != content.files[SUMS]:
+        _discard_scratch(content)
+        raise ReleaseConflict(content.version, out)
     if not final.exists():
         tmp = Path(tempfile.mkdtemp(prefix=f".build-{content.version}-", dir=out))
         try:
@@ -476,15 +571,41 @@ def publish(content: ReleaseContent, out: Path) -> Release:
     return Release.open(final.resolve())
 
 
-def build(out: Path, settings: Settings = SETTINGS) -> Release:
+def registered_previous(previous: Path, register: Path) -> Snapshot:
+    """The release in ``previous``, once the register confirms it was published with these bytes.
+
+    Raises :class:`pactgraph.register.RegisterError` (a ``ValueError``) for a release the
+    register does not know, and :class:`pactgraph.release.ReleaseCorrupt` for damaged files.
+    """
+    from pactgraph.register import registered
+
+    snapshot = Snapshot.from_release(previous)
+    registered(register, snapshot.version, snapshot.nquads_sha256)
+    return snapshot
+
+
+def build(
+    out: Path,
+    settings: Settings = SETTINGS,
+    previous: Path | None = None,
+    register: Path | None = None,
+) -> Release:
     """Load, gate, dump and publish; return the (new or identical existing) release.
+
+    With ``previous``, a release directory that the register (``register``, by default the
+    data root's ``releases.csv``) lists, the release also holds the change from it.
 
     Raises :class:`pactgraph.dataset.DataFileError` for a broken file and
     :class:`ReleaseError` when a gate fails; in both cases ``out`` is left as it was.
     """
+    from pactgraph.register import register_path
+
+    before = None
+    if previous is not None:  # checked first: a refusal should not wait for the gates
+        before = registered_previous(previous, register or register_path(settings))
     store = checked_store(settings)
     out.mkdir(parents=True, exist_ok=True)
-    return publish(release_content(store, settings, scratch=out), out)
+    return publish(release_content(store, settings, scratch=out, previous=before), out)
 
 
 def checked_store(settings: Settings = SETTINGS) -> ox.Store:

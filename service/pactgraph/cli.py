@@ -28,9 +28,12 @@ ERROR_EXIT_CODES: dict[type[BaseException], int] = {
 
 
 def _release_error_code() -> dict[type[BaseException], int]:
-    from pactgraph.build import ReleaseError  # imports pyoxigraph; only needed on failure
+    # These import pyoxigraph; only needed on failure.
+    from pactgraph.build import ReleaseConflict, ReleaseError
+    from pactgraph.release import ReleaseCorrupt
 
-    return {ReleaseError: 1}
+    # A damaged release is the data's fault; an existing release built otherwise, the request's.
+    return {ReleaseError: 1, ReleaseCorrupt: 1, ReleaseConflict: 2}
 
 
 class PactgraphGroup(click.Group):
@@ -138,22 +141,41 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     show_default=True,
     help="Folder that holds the releases and the 'latest' link.",
 )
-def build(out: Path) -> None:
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A published release directory (listed in the register) to record the changes from.",
+)
+@click.option(
+    "--register",
+    "register_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The register of published releases [default: releases.csv at the data root].",
+)
+def build(out: Path, previous: Path | None, register_file: Path | None) -> None:
     """Validate the data, run the release gates and write a release to OUT/<version>/.
 
-    The release holds Turtle, N-Triples, N-Quads and JSON-LD dumps (each also gzipped),
-    SHA256SUMS, release.json and an embedded store; OUT/latest then points at it. Nothing is
-    written when a check fails.
+    The release holds Turtle, N-Triples, N-Quads and JSON-LD dumps (each also gzipped), the
+    licence files, its CITATION.cff, SHA256SUMS, release.json and an embedded store;
+    OUT/latest then points at it. Nothing is written when a check fails.
+
+    With --previous DIR (a release the register lists as published) the release also holds
+    the patch from it (changes-from-<version>.added.nq.gz and .removed.nq.gz) and
+    release.json names it with the diff's summary. Without it, nothing outside the data
+    enters the release.
 
     \b
-    Example:
+    Examples:
       pactgraph build --out dist
+      pactgraph build --out dist --previous dist/0.1.0-3f2c9a1b7d4e
     """
     from pactgraph.build import ReleaseError
-    from pactgraph.release import build_release
+    from pactgraph.build import build as build_release
 
     try:
-        release = build_release(out, current_settings())
+        release = build_release(out, current_settings(), previous, register_file)
     except ReleaseError as error:
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
@@ -201,6 +223,95 @@ def query(query: str, output_format: str | None, dist: Path) -> None:
     output = click.get_binary_stream("stdout")
     output.write(serialize_result(result, fmt))
     output.flush()
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "new", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A readable report, or the whole diff as JSON.",
+)
+@click.option(
+    "--patch-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write added.nq and removed.nq here: the patch from OLD's pactgraph.nq to NEW's.",
+)
+def diff(old: Path, new: Path | None, output_format: str, patch_dir: Path | None) -> None:
+    """What changed from release OLD to release NEW (or to the working data).
+
+    OLD and NEW are release directories. Without NEW, the working data (--data, else the
+    shipped data) is built in memory, every release gate included, and nothing is written.
+    Reports per named graph the triples added and removed, and per entity (subject) the
+    statements that changed. Removing removed.nq's lines from OLD's pactgraph.nq, adding
+    added.nq's and sorting gives NEW's pactgraph.nq byte for byte.
+
+    \b
+    Examples:
+      pactgraph diff dist/0.1.0-aaaaaaaaaaaa dist/0.1.0-bbbbbbbbbbbb
+      pactgraph diff dist/0.1.0-aaaaaaaaaaaa --format json
+      pactgraph diff dist/0.1.0-aaaaaaaaaaaa --patch-dir patch/
+    """
+    import json
+
+    from pactgraph.diff import Snapshot
+    from pactgraph.diff import diff as diff_snapshots
+
+    before = Snapshot.from_release(old)
+    after = Snapshot.from_release(new) if new else Snapshot.from_data(current_settings())
+    change = diff_snapshots(before, after)
+    if patch_dir is not None:
+        change.write_patch(patch_dir)
+    if output_format == "json":
+        click.echo(json.dumps(change.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(change.as_text(), nl=False)
+
+
+@main.command()
+@click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--register",
+    "register_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The register to append to [default: releases.csv at the data root].",
+)
+@click.option(
+    "--date",
+    "published",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The publication date [default: today, UTC].",
+)
+def register(release_dir: Path, register_file: Path | None, published: object) -> None:
+    """Record RELEASE_DIR in the register of published releases (releases.csv).
+
+    Run it when a release is published (its files put where users download them), then
+    commit the register: later builds can then record their changes from it
+    (pactgraph build --previous). Checks the release against its SHA256SUMS first; a
+    release already registered with the same bytes is left as it is.
+
+    \b
+    Example:
+      pactgraph register dist/latest && git add releases.csv
+    """
+    import datetime as dt
+
+    from pactgraph.register import register_path, register_release
+
+    path = register_file or register_path(current_settings())
+    day = published.date() if isinstance(published, dt.datetime) else None
+    row, added = register_release(release_dir.resolve(), path, day)
+    verb = "registered" if added else "already registered"
+    click.echo(f"release {row.version} {verb} in {path} ({row.date}, N-Quads {row.nquads_sha256})")
 
 
 # Verbs that live with their own concern (each module owns its command).

@@ -66,3 +66,17 @@ SETTINGS = Settings(root=_find_data_root())
 # Releases are written under the current directory unless told otherwise (a wheel's
 # package folder is not a place to write into).
 DEFAULT_DIST = Path(os.environ.get("PACTGRAPH_DIST", "dist"))
+
+
+def project_file(name: str) -> Path:
+    """A file of the project itself (``LICENSE``, ``CITATION.cff``, the release register).
+
+    The checkout's top folder in a checkout, ``pactgraph/data`` in an installed wheel (where
+    pyproject.toml's force-include puts them). Unlike the data folders, ``PACTGRAPH_DATA`` and
+    ``--data`` do not move these: the licences are the project's, whatever data is built.
+
+    >>> project_file("LICENSE").name
+    'LICENSE'
+    """
+    checkout = Path(__file__).resolve().parents[2] / name
+    return checkout if checkout.is_file() else Path(__file__).resolve().parent / "data" / name

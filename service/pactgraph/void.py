@@ -1,14 +1,16 @@
 """VoID and DCAT for a release, computed from the files the release publishes.
 
 ``dataset-description.ttl`` (beside this module) holds the words: title, description,
-licence, publisher, endpoint. Everything countable is measured here when a release is built,
-from the release's own N-Triples dump, so the description can never disagree with the data:
+licences (the data's on the dataset, the software's on the service), publisher, endpoint.
+Everything countable is measured here when a release is built, from the release's own
+N-Triples dump, so the description can never disagree with the data:
 
 - ``void:triples``, ``void:entities`` (IRIs under ``void:uriSpace`` used as subjects),
   ``void:distinctSubjects``, ``void:distinctObjects``, ``void:properties``, ``void:classes``;
 - a ``void:classPartition`` per class (``void:entities``) and a ``void:propertyPartition``
   per property (``void:triples``);
 - every dump as a ``dcat:Distribution`` (media type, byte size, SHA-256) and a ``void:dataDump``;
+- ``dcterms:bibliographicCitation``: how to cite this release (:mod:`pactgraph.citation`);
 - a ``void:Linkset`` to Wikidata per linking property (``owl:sameAs``, ``skos:exactMatch``…)
   with the number of links.
 
@@ -193,11 +195,17 @@ def _distribution(name: str, data: bytes, version: str) -> list[ox.Triple]:
 
 def void_triples(files: dict[str, bytes], version: str) -> list[ox.Triple]:
     """The whole description of a release whose files (name -> bytes) are ``files``."""
+    from pactgraph.citation import citation_text
+
     stats = statistics(files["pactgraph.nt"])
     dataset = _n(DATASET)
     out = list(description_triples())
     out += [
         ox.Triple(dataset, _n(DCAT + "version"), ox.Literal(version)),
+        # How to cite exactly this release (its version IRI and licence; pactgraph.citation).
+        ox.Triple(
+            dataset, _n(DCTERMS + "bibliographicCitation"), ox.Literal(citation_text(version))
+        ),
         ox.Triple(dataset, OWL_VERSION_INFO, ox.Literal(version)),
         ox.Triple(dataset, _n(VOID + "triples"), _count(stats["triples"])),
         ox.Triple(dataset, _n(VOID + "entities"), _count(stats["entities"])),

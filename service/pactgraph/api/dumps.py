@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
@@ -44,8 +45,9 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 
 from pactgraph.api import openapi
 from pactgraph.api.ui import prefers_html, render_page
+from pactgraph.citation import citation_text, release_iri
 from pactgraph.formats import GRAPH_FORMATS
-from pactgraph.release import LATEST, latest_release
+from pactgraph.release import LATEST, RELEASE_JSON, latest_release
 from pactgraph.release import SUMS as SUMS_NAME
 
 router = APIRouter()
@@ -63,6 +65,8 @@ MEDIA_TYPES: dict[str, str] = {
     ".svg": "image/svg+xml",
     ".csv": "text/csv",
     ".txt": "text/plain",
+    # A release's CITATION.cff is YAML (RFC 9512); LICENSE and LICENSE-DATA are plain text.
+    ".cff": "application/yaml",
     "": "text/plain",
 }
 FALLBACK_MEDIA_TYPE = "application/octet-stream"
@@ -134,6 +138,8 @@ class DumpVersion:
     version: str
     directory: Path
     files: dict[str, DumpFile]
+    # release.json (licences, citation, the predecessor and the diff's summary); {} if absent.
+    metadata: dict[str, Any]
 
 
 def parse_sums(text: str) -> dict[str, str]:
@@ -175,7 +181,13 @@ def _load_version(directory: Path, version: str, sums_mtime_ns: int) -> DumpVers
     own = _dump_file(directory, SUMS_NAME, hashlib.sha256(raw).hexdigest())
     if own is not None:
         files[SUMS_NAME] = own
-    return DumpVersion(version, directory, dict(sorted(files.items())))
+    metadata: dict[str, Any] = {}
+    if RELEASE_JSON in files:
+        try:
+            metadata = json.loads(files[RELEASE_JSON].path.read_bytes())
+        except (OSError, ValueError):
+            metadata = {}  # the listing still offers the files; verify_release names the fault
+    return DumpVersion(version, directory, dict(sorted(files.items())), metadata)
 
 
 def load_version(directory: Path, version: str | None = None) -> DumpVersion | None:
@@ -257,10 +269,37 @@ def _version_entry(request: Request, dump: DumpVersion) -> dict[str, Any]:
     # A path, not an absolute URL: the listing is cacheable and the Host header is the
     # client's to choose (a path resolves against the listing's own URL).
     version_url = request.url_for("dumps_version", version=dump.version).path
-    return {
+    entry: dict[str, Any] = {
         "version": dump.version,
         "url": version_url,
         "files": [_file_entry(version_url, f) for f in dump.files.values()],
+    }
+    if "citation" in dump.metadata:
+        entry["citation"] = {
+            "text": citation_text(dump.version),
+            "iri": release_iri(dump.version),
+            "url": version_url + quote(dump.metadata["citation"]["file"]),
+        }
+    if "licenses" in dump.metadata:
+        entry["licenses"] = {
+            kind: {**licence, "url": version_url + quote(licence["file"])}
+            for kind, licence in dump.metadata["licenses"].items()
+        }
+    previous = dump.metadata.get("previous")
+    if previous:
+        entry["changes"] = _changes_entry(request, version_url, previous)
+    return entry
+
+
+def _changes_entry(request: Request, version_url: str, previous: dict[str, Any]) -> dict[str, Any]:
+    """What changed since the predecessor: its version and links, the summary, the patch."""
+    old = previous["version"]
+    return {
+        "from": old,
+        "from_iri": previous["iri"],
+        "from_url": request.url_for("dumps_version", version=old).path,
+        "summary": previous["summary"],
+        "patch": {kind: version_url + quote(name) for kind, name in previous["patch"].items()},
     }
 
 

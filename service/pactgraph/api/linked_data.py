@@ -44,6 +44,7 @@ from pactgraph.api.pages import (
     render,
 )
 from pactgraph.api.sparql import format_from_param, parse_accept, quality
+from pactgraph.citation import citation_text, release_iri
 from pactgraph.formats import GRAPH_FORMATS, Format
 from pactgraph.jsonld import compact_jsonld
 from pactgraph.namespaces import CONTEXT_FILE, prefixes_for
@@ -355,8 +356,19 @@ def _entity(request: Request, iri: str) -> Response:
             page=entity_page(data, iri, _linker(request)),
             alternates=alternates(request.url.path),
             model_picture=_model_picture(),
+            cite=_cite(request),
         ),
     )
+
+
+def _cite(request: Request) -> dict[str, str]:
+    """The page's "cite this" line: the served release's citation and version IRI."""
+    version = _version(request)
+    return {
+        "text": citation_text(version),
+        "iri": release_iri(version),
+        "href": _linker(request).href(release_iri(version)),
+    }
 
 
 def _release_file(request: Request, name: str) -> Path | None:
@@ -467,11 +479,34 @@ def ontology_part(request: Request, name: str) -> Response:
     return _document(request, iri, triples, name, generated_page=ONTOLOGY_DOC)
 
 
+@lru_cache(maxsize=4)
+def _inferred_triples(store_path: str, version: str) -> list[ox.Triple]:
+    from pactgraph.reason import INFERRED_GRAPH
+
+    del version  # the cache key: one release's store never changes
+    try:
+        store = ox.Store.read_only(store_path)
+    except OSError:  # a release without its store (served from a --backend): no such page
+        return []
+    try:
+        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
+        return sorted({q.triple for q in quads}, key=str)
+    finally:
+        del store
+
+
 @router.api_route("/graph/{name:path}", name="ld_graph", **NEGOTIATED)
 def named_graph(request: Request, name: str) -> Response:
-    """A named graph of the dataset (one data file), e.g. ``/graph/instruments/mous``."""
+    """A named graph of the dataset (one data file), e.g. ``/graph/instruments/mous``, or the
+    inferred graph ``/graph/inferred``."""
     iri = f"{GRAPH_IRI_BASE}{name}"
-    return _document(request, iri, _data(request).graph(iri), f"Named graph {name}")
+    triples = _data(request).graph(iri)
+    if not triples and name == "inferred":
+        # The pages' data leaves the inferred graph out (they show what sources back); its
+        # IRI is a graph of every release all the same, so it is read from the release store.
+        release = request.app.state.release
+        triples = _inferred_triples(str(release.store_path), str(release.version))
+    return _document(request, iri, triples, f"Named graph {name}")
 
 
 @lru_cache(maxsize=4)
