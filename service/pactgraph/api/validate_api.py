@@ -47,24 +47,28 @@ JSONLD_HINT = " Remote JSON-LD contexts are never fetched here: put the context 
 
 
 def _json_summary(report: ValidationReport) -> bytes:
-    return json.dumps(
-        {
-            "conforms": report.conforms,
-            "violations": [
-                {
-                    "focus_node": compact(v.focus_node),
-                    "path": compact(v.path) if v.path is not None else None,
-                    "message": v.message,
-                    "severity": v.severity,
-                    "constraint": v.component,
-                    "shape": compact(v.shape) if v.shape is not None else None,
-                    "value": compact(v.value) if v.value is not None else None,
-                }
-                for v in report.violations
-            ],
-        },
-        indent=2,
-    ).encode("utf-8")
+    summary: dict[str, object] = {
+        "conforms": report.conforms,
+        "violations": [
+            {
+                "focus_node": compact(v.focus_node),
+                "path": compact(v.path) if v.path is not None else None,
+                "message": v.message,
+                "severity": v.severity,
+                "constraint": v.component,
+                "shape": compact(v.shape) if v.shape is not None else None,
+                "value": compact(v.value) if v.value is not None else None,
+            }
+            for v in report.violations
+        ],
+    }
+    if report.total_results is not None:  # only a cut report has it: the list is partial
+        summary["truncated"] = {
+            "total_results": report.total_results,
+            "reported_results": len(report.violations),
+            "message": report.cut_notice,
+        }
+    return json.dumps(summary, indent=2).encode("utf-8")
 
 
 def _jsonld(report: ValidationReport) -> bytes:
