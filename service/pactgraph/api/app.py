@@ -15,7 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.requests import ClientDisconnect
 
 from pactgraph import __version__
 from pactgraph.api import dumps, linked_data, openapi, sparql, ui, validate_api
@@ -115,6 +116,12 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
     app.state.known_graphs = set(sizes)
     app.state.description_cache = {}
     app.state.result_cache = ResultCache(config.result_cache_bytes)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, error: ClientDisconnect) -> PlainTextResponse:
+        # A client that hangs up mid-body (POST /sparql, /validate) is no server error: no
+        # 500 and traceback, just its access-log line. Nobody is left to read this answer.
+        return PlainTextResponse("The client closed the connection mid-body.\n", 400)
 
     app.add_middleware(CORSMiddleware, **CORS_POLICY)
     app.add_middleware(AccessLog)
