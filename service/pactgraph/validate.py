@@ -26,8 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdflib import BNode, Dataset, Graph, Namespace, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from pactgraph import progress
@@ -91,6 +91,9 @@ class Violation:
     value: Node | None
     shape: URIRef | None = None
     graphs: tuple[URIRef, ...] = ()
+    # The sh:ValidationResult node in the report's results graph (to cut the graph with
+    # the list, see ValidationReport.first); not part of what the violation says.
+    result: Node | None = field(default=None, compare=False, repr=False)
 
     @property
     def shape_name(self) -> str:
@@ -125,11 +128,64 @@ class Violation:
 
 @dataclass
 class ValidationReport:
-    """The outcome of validating a graph: whether it conforms, and every result."""
+    """The outcome of validating a graph: whether it conforms, and every result.
+
+    ``total_results`` is set only on a report cut by :meth:`first`: how many results the
+    validation found, of which ``violations`` (and ``results_graph``) hold the first ones.
+    """
 
     conforms: bool
     violations: list[Violation] = field(default_factory=list)
     results_graph: Graph = field(default_factory=Graph, repr=False)
+    total_results: int | None = None
+
+    @property
+    def cut_notice(self) -> str | None:
+        """The sentence saying the report was cut, with the counts (``None``: complete).
+
+        >>> ValidationReport(conforms=False, total_results=5).cut_notice
+        'This report is cut: it lists the first 0 of 5 results.'
+        """
+        if self.total_results is None:
+            return None
+        return (
+            f"This report is cut: it lists the first {len(self.violations)} of "
+            f"{self.total_results} results."
+        )
+
+    def first(self, cap: int) -> ValidationReport:
+        """The report with only its first ``cap`` results (in :meth:`Violation.sort_key`
+        order), its results graph cut to match and saying so; ``self`` when within the cap.
+
+        Writing every result of a large failing upload can take longer than validating it
+        and make a report of tens of megabytes; the first results tell what to fix.
+
+        >>> bare = "<urn:a> a <https://w3id.org/pactgraph/ontology#Obligation> ."
+        >>> report = validate_graph(Graph().parse(data=bare, format="turtle"))
+        >>> cut = report.first(2)
+        >>> len(cut.violations), cut.total_results == len(report.violations) > 2
+        (2, True)
+        >>> len(set(cut.results_graph.objects(None, SH.result)))
+        2
+        """
+        if len(self.violations) <= cap:
+            return self
+        kept = self.violations[:cap]
+        graph = Graph(namespace_manager=self.results_graph.namespace_manager)
+        reports = set(self.results_graph.subjects(SH.result, None))
+        for report in reports:
+            for predicate, obj in self.results_graph.predicate_objects(report):
+                if predicate != SH.result:
+                    graph.add((report, predicate, obj))
+        cut = ValidationReport(self.conforms, kept, graph, total_results=len(self.violations))
+        for report in reports:
+            graph.add((report, RDFS.comment, Literal(cut.cut_notice)))
+            for violation in kept:
+                graph.add((report, SH.result, violation.result))
+        for violation in kept:
+            # The result with its blank nodes (paths, nested sh:detail results).
+            graph += self.results_graph.cbd(violation.result)
+        return cut
 
     def as_text(self) -> str:
         """Every violation as a readable block, sorted; identical for identical input.
@@ -137,10 +193,12 @@ class ValidationReport:
         >>> ValidationReport(conforms=True).as_text()
         'Conforms: no violations.'
         """
-        if not self.violations:
+        if not self.violations and self.total_results is None:
             return "Conforms: no violations." if self.conforms else "Does not conform."
         blocks = [v.as_text() for v in sorted(self.violations, key=Violation.sort_key)]
-        header = f"Does not conform: {len(self.violations)} result(s)."
+        header = f"Does not conform: {self.total_results or len(self.violations)} result(s)."
+        if self.cut_notice:
+            header += f" {self.cut_notice}"
         return "\n\n".join([header, *blocks])
 
     def as_turtle(self) -> str:
@@ -262,6 +320,7 @@ def _violations(
                 value=results.value(result, SH.value),
                 shape=_named_shape(shapes, source_shape),
                 graphs=graphs_of(results.value(result, SH.focusNode)),
+                result=result,
             )
         )
     return sorted(found, key=Violation.sort_key)

@@ -1,9 +1,10 @@
 """The FastAPI app factory: one release, one worker pool, the routers, CORS and access logs.
 
 ``create_app(release, config)`` reads the release's named graphs once; the worker processes
-start with the app (its lifespan) and stop with it. Routers: :mod:`pactgraph.api.sparql`,
-:mod:`pactgraph.api.dumps` and :mod:`pactgraph.api.ui`; they find the release, the config and
-the pool on ``app.state``.
+start with the app (its lifespan) and stop with it; the ``/validate`` workers
+(:mod:`pactgraph.api.validation`) start with the first upload. Routers:
+:mod:`pactgraph.api.sparql`, :mod:`pactgraph.api.dumps` and :mod:`pactgraph.api.ui`; they find
+the release, the config and the pools on ``app.state``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.requests import ClientDisconnect
 
 from pactgraph import __version__
 from pactgraph.api import compression, dumps, linked_data, openapi, sparql, ui, validate_api
@@ -22,6 +24,7 @@ from pactgraph.api.access import AccessLog
 from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.fastpath import FastPath
+from pactgraph.api.validation import ValidationPool
 from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
 
@@ -102,6 +105,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
     sizes = graph_sizes(release)
     # The embedded worker pool, or a remote store with `serve --backend` (pactgraph.backends).
     pool = make_backend(release, config, set(sizes))
+    validation_pool = ValidationPool(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +113,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
         try:
             yield
         finally:
+            await validation_pool.close()
             await pool.close()
 
     app = Service(
@@ -125,10 +130,17 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
     app.state.dist = release.path.parent
     app.state.config = config
     app.state.pool = pool
+    app.state.validation_pool = validation_pool
     app.state.graph_sizes = sizes
     app.state.known_graphs = set(sizes)
     app.state.description_cache = {}
     app.state.result_cache = ResultCache(config.result_cache_bytes)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, error: ClientDisconnect) -> PlainTextResponse:
+        # A client that hangs up mid-body (POST /sparql, /validate) is no server error: no
+        # 500 and traceback, just its access-log line. Nobody is left to read this answer.
+        return PlainTextResponse("The client closed the connection mid-body.\n", 400)
 
     app.add_middleware(CORSMiddleware, **CORS_POLICY)
     app.add_middleware(AccessLog)
@@ -151,6 +163,12 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
                 "result_cache": app.state.result_cache.stats(),
                 # Requests answered by the fast path (None: it is switched off).
                 "fast_path_answers": app.fast_path.answered if app.fast_path else None,
+                # POST /validate's own workers (none until the first upload).
+                "validation": {
+                    "workers": validation_pool.alive,
+                    "busy": validation_pool.busy,
+                    "worker_restarts": validation_pool.restarts,
+                },
             }
         )
 

@@ -112,6 +112,36 @@ def _config_option(
     click.IntRange(min=0),
     "Bytes of query answers kept in memory for repeated queries (0: no cache).",
 )
+@_config_option(
+    "--validate-timeout",
+    "validate_timeout_s",
+    click.FloatRange(min=0.1),
+    "Seconds a /validate upload may take (parse, validate, report) before it is stopped.",
+)
+@_config_option(
+    "--validate-workers",
+    "validate_workers",
+    click.IntRange(min=1),
+    "Worker processes for /validate, i.e. uploads validated at once.",
+)
+@_config_option(
+    "--validate-queue-size",
+    "validate_queue_size",
+    click.IntRange(min=0),
+    "Uploads that may wait for a validation worker (then 503).",
+)
+@_config_option(
+    "--validate-memory",
+    "validate_memory_bytes",
+    click.IntRange(min=0),
+    "Bytes of address space per validation worker; an upload needing more gets 413 (0: no cap).",
+)
+@_config_option(
+    "--validate-result-cap",
+    "validate_result_cap",
+    click.IntRange(min=1),
+    "Most results a /validate report lists; a longer one is cut and says so.",
+)
 @click.option(
     "--fast-path/--no-fast-path",
     "fast_path",

@@ -88,6 +88,23 @@ class ServiceConfig:
     # Answer GET/HEAD /sparql queries before FastAPI (pactgraph.api.fastpath): the same
     # bytes, a fraction of the work. False sends every request through FastAPI.
     fast_path: bool = True
+    # ``POST /validate`` (pactgraph.api.validation): uploads are parsed, validated and their
+    # report written in worker processes of their own, never in the server process (a parser
+    # crash or a runaway validation costs that one request). Its own limits, because a SHACL
+    # run costs far more per byte than a query and must not take the query workers' places.
+    # Seconds one validation (parse, validate, write the report) may take; then 504.
+    validate_timeout_s: float = 30.0
+    # Validations running at once. One: validation is a convenience next to the endpoint,
+    # and one CPU-bound worker leaves the other cores to queries.
+    validate_workers: int = 1
+    # Uploads allowed to wait for a validation worker; beyond that 503 with Retry-After.
+    validate_queue_size: int = 4
+    # Address space of one validation worker (RLIMIT_AS; 0: no cap). Measured: a clean
+    # 740 KB upload peaks near 115 MB, but pyshacl's results for an upload full of violations
+    # grow to gigabytes (25 000 bare typed nodes took 2.1 GB); past the cap the client gets 413.
+    validate_memory_bytes: int = 1024**3
+    # Results a report lists; past it the report is cut and says so (how many there were).
+    validate_result_cap: int = 1000
 
     @property
     def worker_stack_bytes(self) -> int:

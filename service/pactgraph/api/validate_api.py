@@ -7,9 +7,14 @@ not a download. RDF/XML is refused with 415 (it is the format that carries exter
 so it is not parsed at all). A parse error is a 400 with the parser's message (line and
 column). The report comes back in the format ``Accept`` (or ``?format=``) asks for
 (:data:`REPORT_FORMATS`): the SHACL report graph in Turtle or JSON-LD, a JSON summary, a
-readable HTML page, or plain text; each gives ``conforms`` and every violation's focus node,
+readable HTML page, or plain text; each gives ``conforms`` and the violations' focus node,
 path and message. The validation itself is :func:`pactgraph.validate.validate_graph`, the same
 one every release passes.
+
+This module holds the endpoint and the pieces a validation is made of; the parsing,
+validating and writing all run in a validation worker process (:mod:`pactgraph.api.validation`,
+with its own time, memory, concurrency and result limits): the server process only checks
+the request's headers, reads the body and passes bytes along.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from pactgraph.api import openapi
+from pactgraph.api.config import ServiceConfig
 from pactgraph.api.pages import render
 from pactgraph.api.sparql import ProtocolError, parse_accept, quality, read_body
+from pactgraph.api.workers import PoolBusy
 from pactgraph.namespaces import prefixes
-from pactgraph.validate import ValidationReport, compact, validate_graph
+from pactgraph.validate import ValidationReport, compact
 
 router = APIRouter()
 
@@ -47,24 +53,28 @@ JSONLD_HINT = " Remote JSON-LD contexts are never fetched here: put the context 
 
 
 def _json_summary(report: ValidationReport) -> bytes:
-    return json.dumps(
-        {
-            "conforms": report.conforms,
-            "violations": [
-                {
-                    "focus_node": compact(v.focus_node),
-                    "path": compact(v.path) if v.path is not None else None,
-                    "message": v.message,
-                    "severity": v.severity,
-                    "constraint": v.component,
-                    "shape": compact(v.shape) if v.shape is not None else None,
-                    "value": compact(v.value) if v.value is not None else None,
-                }
-                for v in report.violations
-            ],
-        },
-        indent=2,
-    ).encode("utf-8")
+    summary: dict[str, object] = {
+        "conforms": report.conforms,
+        "violations": [
+            {
+                "focus_node": compact(v.focus_node),
+                "path": compact(v.path) if v.path is not None else None,
+                "message": v.message,
+                "severity": v.severity,
+                "constraint": v.component,
+                "shape": compact(v.shape) if v.shape is not None else None,
+                "value": compact(v.value) if v.value is not None else None,
+            }
+            for v in report.violations
+        ],
+    }
+    if report.total_results is not None:  # only a cut report has it: the list is partial
+        summary["truncated"] = {
+            "total_results": report.total_results,
+            "reported_results": len(report.violations),
+            "message": report.cut_notice,
+        }
+    return json.dumps(summary, indent=2).encode("utf-8")
 
 
 def _jsonld(report: ValidationReport) -> bytes:
@@ -93,6 +103,17 @@ def _html(report: ValidationReport) -> bytes:
         model_picture=model_picture() is not None,
     )
     return page.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ValidationTask:
+    """One upload for a validation worker: the body as received, its media type (already
+    known to be accepted), the report format's name and the most results to list."""
+
+    body: bytes
+    media_type: str
+    report_format: str
+    result_cap: int
 
 
 @dataclass(frozen=True)
@@ -139,8 +160,15 @@ def choose_report_format(accept: str | None, format_param: str | None) -> str | 
     return best
 
 
-def parse_input(body: bytes, media_type: str) -> ox.Dataset:
-    """Parse the posted RDF (raises :class:`ProtocolError` 400/415 with a reason)."""
+def input_format(media_type: str) -> ox.RdfFormat:
+    """The parser for an upload's media type (raises :class:`ProtocolError` 415 with a reason).
+
+    >>> input_format("application/n-triples") == ox.RdfFormat.N_TRIPLES
+    True
+    >>> input_format("application/rdf+xml")
+    Traceback (most recent call last):
+    pactgraph.api.sparql.ProtocolError: RDF/XML is not accepted ...
+    """
     if media_type in REFUSED_INPUTS:
         raise ProtocolError(415, REFUSED_INPUTS[media_type])
     fmt = INPUT_FORMATS.get(media_type)
@@ -149,6 +177,16 @@ def parse_input(body: bytes, media_type: str) -> ox.Dataset:
         raise ProtocolError(
             415, f"Unsupported Content-Type {media_type!r}; send one of {accepted}."
         )
+    return fmt
+
+
+def parse_input(body: bytes, media_type: str) -> ox.Dataset:
+    """Parse the posted RDF (raises :class:`ProtocolError` 400/415 with a reason).
+
+    Only ever called in a validation worker (:mod:`pactgraph.api.validation`): a native
+    parser that crashes on hostile input must take nothing else with it.
+    """
+    fmt = input_format(media_type)
     try:
         return ox.Dataset(ox.parse(body, format=fmt))
     except SyntaxError as error:
@@ -176,10 +214,14 @@ VALIDATE_RESPONSES: openapi.Responses = {
     ),
     **openapi.json_errors(
         {
-            400: "The body does not parse (the parser's message, with line and column).",
+            400: "The body does not parse (the parser's message, with line and column), "
+            "or the parser crashed on it.",
             406: "Neither Accept nor ?format= names a report format offered.",
-            413: "The body is over the endpoint's limit.",
+            413: "The body is over the endpoint's limit, or validating it needs more memory "
+            "than a validation may use.",
             415: "Content-Type is not Turtle, N-Triples or JSON-LD (RDF/XML is refused).",
+            503: "Every validation worker is busy and the queue is full (Retry-After given).",
+            504: "The validation ran over its time limit and was stopped.",
         }
     ),
 }
@@ -202,7 +244,11 @@ VALIDATE_REQUEST = {
     openapi_extra=VALIDATE_REQUEST,
 )
 async def validate_endpoint(request: Request) -> Response:
-    """Validate the posted RDF against the shapes; the report in the negotiated format."""
+    """Validate the posted RDF against the shapes; the report in the negotiated format.
+
+    Here only the headers are checked and the body read; a validation worker does the rest.
+    """
+    config: ServiceConfig = request.app.state.config
     name = choose_report_format(request.headers.get("accept"), request.query_params.get("format"))
     try:
         if name is None:
@@ -210,11 +256,18 @@ async def validate_endpoint(request: Request) -> Response:
             raise ProtocolError(406, f"The report is available as: {offered}.")
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
-        body = await read_body(request, request.app.state.config.max_body_size)
-        quads = parse_input(body, media_type)
+        input_format(media_type)  # 415 before a byte of the body is read
+        body = await read_body(request, config.max_body_size)
+        task = ValidationTask(body, media_type, name, config.validate_result_cap)
+        try:
+            answer = await request.app.state.validation_pool.run(task)
+        except PoolBusy:
+            raise ProtocolError(
+                503,
+                "Every validation worker is busy and the queue is full; retry shortly.",
+                {"Retry-After": str(config.retry_after_s)},
+            ) from None
     except ProtocolError as error:
-        return JSONResponse({"error": error.message}, status_code=error.status)
-    report = await run_in_threadpool(lambda: validate_graph(to_rdflib(quads)))
-    fmt = REPORT_FORMATS[name]
-    headers = {"Vary": "Accept", "X-SHACL-Conforms": "true" if report.conforms else "false"}
-    return Response(fmt.write(report), 200, headers, media_type=fmt.content_type)
+        return JSONResponse({"error": error.message}, error.status, error.headers)
+    headers = {**answer.headers, "Vary": "Accept", "Content-Length": str(answer.length)}
+    return Response(answer.body, answer.status, headers, media_type=answer.content_type)
