@@ -323,3 +323,43 @@ def test_the_service_description_ignores_the_host_header(live_service) -> None:
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
     assert b"attacker.example" not in answers[0].content
+
+
+# ------------------------------------------------------------------ XML and ranges
+
+CONTROL = 'SELECT ?x WHERE { BIND("a\\u0000b\\u0001c" AS ?x) }'
+CONTROL_GRAPH = 'CONSTRUCT { <urn:a> <urn:b> ?x } WHERE { BIND("a\\u0001c" AS ?x) }'
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "status"),
+    [
+        (CONTROL, "application/sparql-results+xml", 406),
+        (CONTROL_GRAPH, "application/rdf+xml", 406),
+        (CONTROL, "application/sparql-results+json", 200),
+    ],
+)
+def test_xml_is_never_served_malformed(live_service, query: str, accept: str, status: int):
+    response = httpx.get(
+        live_service.url + "/sparql",
+        params={"query": query},
+        headers={"Accept": accept},
+        timeout=LIVENESS_S,
+    )
+    assert response.status_code == status, response.text
+    if status == 406:
+        assert "XML 1.0" in response.text and "json" in response.text
+
+
+def test_a_range_in_an_unknown_unit_is_ignored(live_service) -> None:
+    version = live_service.release.version
+    url = f"{live_service.url}/dumps/{version}/pactgraph.nt"
+    whole = httpx.get(url, headers={"Accept-Encoding": "identity"}, timeout=LIVENESS_S)
+    for header in ("rows=0-9", "items=1-2"):
+        response = httpx.get(
+            url, headers={"Range": header, "Accept-Encoding": "identity"}, timeout=LIVENESS_S
+        )
+        assert response.status_code == 200
+        assert response.content == whole.content
+    malformed = httpx.get(url, headers={"Range": "bytes=9-1"}, timeout=LIVENESS_S)
+    assert malformed.status_code in (200, 400, 416)  # RFC 9110 allows either for bytes

@@ -141,6 +141,27 @@ def test_a_typed_query_runs_against_this_service(page: Any, base_url: str) -> No
     assert rows.count() == min(_row_count(base_url, query), YASR_PAGE_SIZE)
 
 
+@needs_browser
+def test_a_crafted_link_cannot_retarget_the_page(
+    page: Any, base_url: str, requested: list[str]
+) -> None:
+    """A permalink keeps only its query and title: no other endpoint, headers or settings,
+    and the Content-Security-Policy would stop a request elsewhere anyway."""
+    elsewhere = "http://127.0.0.1:9/sparql"
+    crafted = (
+        "/?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%201"
+        f"&endpoint={elsewhere}&headers=%7B%22X-Evil%22%3A%221%22%7D&outputSettings=%7B%7D"
+    )
+    response = page.goto(crafted)
+    assert "connect-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    _visible_rows(page).first.wait_for(timeout=WAIT_MS)
+    assert not [u for u in requested if u.startswith(elsewhere)]
+    assert base_url + "/sparql" in requested
+    assert "endpoint=" not in page.url and "headers=" not in page.url
+    assert "query=" in page.url
+
+
 # Server-side behaviour of the page, without a browser (the real app, in process).
 
 

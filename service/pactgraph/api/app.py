@@ -24,6 +24,7 @@ from pactgraph.api.access import AccessLog
 from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.fastpath import FastPath
+from pactgraph.api.security_headers import SecureSend
 from pactgraph.api.validation import ValidationPool
 from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
@@ -65,6 +66,8 @@ class Service(FastAPI):
     fast_path: FastPath | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            send = SecureSend(send)
         if scope["type"] == "http" and compression.wants_gzip(scope):
             # Outermost, so the fast path's answers are compressed like FastAPI's.
             named_gzip = compression.map_validators(scope)

@@ -402,9 +402,34 @@ async def dump_file(request: Request, version: str, name: str) -> Response:
         return Response(status_code=304, headers=headers)
     # FileResponse keeps our ETag (it only sets one when absent), so its If-Range check
     # compares against the SHA-256 too; it does the Range / 206 / 416 handling.
-    return FileResponse(
+    return DumpFileResponse(
         f.path,
         media_type=f.media_type,
         headers=headers,
         stat_result=os.stat(f.path),
     )
+
+
+def known_range_unit(range_header: str) -> bool:
+    """Whether a ``Range`` header is in bytes, the only unit served here.
+
+    RFC 9110 (14.2): a server ignores a Range in a unit it does not know and sends the whole
+    representation (200), so such a header must not reach the range parser (whose answer
+    would be a 400).
+
+    >>> known_range_unit("bytes=0-9"), known_range_unit(" BYTES =1-2"), known_range_unit("rows=1-2")
+    (True, True, False)
+    """
+    unit, _, _ = range_header.partition("=")
+    return unit.strip().lower() == "bytes"
+
+
+class DumpFileResponse(FileResponse):
+    """Starlette's file response (Range, If-Range, 206, 416), with a Range in an unknown
+    unit ignored rather than refused."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = scope.get("headers", [])
+        if any(n == b"range" and not known_range_unit(v.decode("latin-1")) for n, v in headers):
+            scope = {**scope, "headers": [(n, v) for n, v in headers if n != b"range"]}
+        await super().__call__(scope, receive, send)

@@ -133,6 +133,28 @@ class AnswerTooLarge(Exception):
     """The serialised answer has more bytes than the configured cap."""
 
 
+class NotXmlText(Exception):
+    """The answer holds a character XML 1.0 cannot carry (so no well-formed XML exists)."""
+
+
+# Characters XML 1.0 forbids even as references (section 2.2): C0 controls but tab, LF, CR.
+_NOT_XML_CHARACTERS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _check_xml(body: bytes, fmt: Any) -> bytes:
+    """``body`` unchanged, or :class:`NotXmlText` when ``fmt`` is an XML format and the body
+    holds a character XML 1.0 cannot carry (pyoxigraph writes it as is).
+
+    >>> _check_xml(b"<a>\x01</a>", FORMATS_BY_KIND["results"]["xml"])
+    Traceback (most recent call last):
+    ...
+    pactgraph.api.workers.NotXmlText
+    """
+    if "xml" in fmt.media_type and _NOT_XML_CHARACTERS.search(body):
+        raise NotXmlText
+    return body
+
+
 class ValueTooLarge(Exception):
     """One value of the answer is larger than pyoxigraph's result parser buffer (16 MiB)."""
 
@@ -238,14 +260,17 @@ def serialize_capped(result: Any, fmt: Any, cap: int, max_bytes: int = 2**62) ->
     if fmt.kind == "graph":
         triples = _capped(result, cap)
         buffer = _CappedBuffer(None, max_bytes)
-        return _write_capped(lambda out: serialize_rdf(triples, out, format=fmt.pyoxigraph), buffer)
+        rdf_format = fmt.pyoxigraph
+        written = _write_capped(lambda out: serialize_rdf(triples, out, format=rdf_format), buffer)
+        return _check_xml(written, fmt)
     as_tsv = solutions_tsv(result, cap, max_bytes)
     if fmt.pyoxigraph == QueryResultsFormat.TSV:
         return as_tsv
     try:
         reparsed = parse_query_results(as_tsv, format=QueryResultsFormat.TSV)
         buffer = _CappedBuffer(None, max_bytes)
-        return _write_capped(lambda out: reparsed.serialize(out, format=fmt.pyoxigraph), buffer)
+        written = _write_capped(lambda out: reparsed.serialize(out, format=fmt.pyoxigraph), buffer)
+        return _check_xml(written, fmt)
     except MemoryError as error:  # pyoxigraph's parser buffer, not the process's memory
         if _PARSER_BUFFER_FULL in str(error):
             raise ValueTooLarge from None
@@ -346,6 +371,13 @@ def execute(
             422,
             f"A value of the answer is larger than 16 MiB, more than the {fmt.name} writer "
             "here can carry; ask for TSV (format=tsv) or select a shorter value.",
+        )
+    except NotXmlText:
+        json_type = "application/ld+json" if kind == "graph" else "application/sparql-results+json"
+        return Reply.error(
+            406,
+            "The answer holds a control character (such as U+0000) that XML 1.0 cannot carry, "
+            f"so it cannot be given as {fmt.media_type}; ask for JSON ({json_type}) instead.",
         )
     except RowCapExceeded:
         unit = "triples" if kind == "graph" else "rows"

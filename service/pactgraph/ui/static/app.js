@@ -9,6 +9,23 @@
   }
   const endpoint = new URL("/sparql", window.location.href).href;
 
+  // A permalink may carry only the query and its tab title. YASGUI would also take an
+  // endpoint, request headers and output settings from the URL, which would let a crafted
+  // link run a query against another service inside this page (the Content-Security-Policy
+  // stops that request too; this keeps the page from even trying).
+  const KEPT_PARAMETERS = ["query", "tabTitle"];
+  const url = new URL(window.location.href);
+  const kept = new URLSearchParams();
+  KEPT_PARAMETERS.forEach(function (name) {
+    if (url.searchParams.has(name)) {
+      kept.set(name, url.searchParams.get(name));
+    }
+  });
+  if (kept.toString() !== url.searchParams.toString()) {
+    url.search = kept.toString();
+    window.history.replaceState(null, "", url.href);
+  }
+
   const yasgui = new Yasgui(root, {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,
