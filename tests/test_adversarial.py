@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -102,6 +104,7 @@ class Attack:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     heavy: bool = False  # occupies a worker long enough to check /healthz overtakes it
+    kind: str = ""  # the group it belongs to (set by attacks(); counted in the README)
 
 
 def get(name: str, query: str, status: int, message: str, **extra: object) -> Attack:
@@ -145,7 +148,13 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         "userinfo-trick": f"http://example.org@127.0.0.1:{p}/sparql",
     }
     out: list[Attack] = []
+    sections: list[tuple[int, str]] = []  # (index of the first attack, its kind)
+
+    def begin(kind: str) -> None:
+        sections.append((len(out), kind))
+
     # SSRF through SERVICE: loopback spellings and private ranges, GET and POST.
+    begin("SSRF through SERVICE")
     for label, iri in loopback.items():
         out.append(
             get(
@@ -174,6 +183,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         )
     )
     # SSRF and file reads through FROM / FROM NAMED and the protocol's dataset parameters.
+    begin("SSRF and file reads through FROM and dataset parameters")
     listener_data = f"http://127.0.0.1:{p}/data.ttl"
     for label, iri in {
         "http": listener_data,
@@ -202,6 +212,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
             )
         )
     # Updates in every protocol form: refused (403) before anything is parsed.
+    begin("SPARQL Update in every protocol form")
     updates = {
         "load": f"LOAD <{listener_data}>",
         "load-file": f"LOAD <{secret.as_uri()}> INTO GRAPH <urn:x>",
@@ -246,6 +257,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         form("update-and-query", [("query", "ASK {}"), ("update", "CLEAR ALL")], 403, "read-only")
     )
     # Size and shape.
+    begin("Size and shape of queries and requests")
     out.append(post_query("one-megabyte-query", "ASK {}" + " " * 1_048_576, 413, "limit"))
     out.append(post_query("over-query-length", "ASK {}" + " " * 200_000, 413, "characters"))
     out.append(
@@ -334,6 +346,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         get("regex-redos", 'ASK { FILTER(REGEX("' + "a" * 5000 + '!", "^(a+)+$")) }', 200, "false")
     )
     # Encodings.
+    begin("Encodings")
     out.append(
         post_query(
             "latin-1-body",
@@ -371,6 +384,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         post_query("overlong-utf8-slash", b'ASK { FILTER("\xc0\xaf") }', 400, "not valid UTF-8")
     )
     # Parameters.
+    begin("Protocol parameters")
     out.append(
         Attack(
             "duplicate-query",
@@ -411,6 +425,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
     )
     out.append(Attack("empty-query", "GET", "/sparql?query=", 400, "empty"))
     # Content types.
+    begin("Content types")
     out.append(
         Attack("post-no-content-type", "POST", "/sparql", 415, "Content-Type", body=b"ASK {}")
     )
@@ -433,6 +448,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
             )
         )
     # Accept headers.
+    begin("Accept headers")
     many = ",".join(f"application/x-{i};q=0.{i % 9 + 1}" for i in range(2500))
     out.append(
         get(
@@ -464,6 +480,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         )
     )
     # Compressed bodies: never inflated.
+    begin("Compressed bodies")
     bomb = gzip.compress(b" " * 50_000_000)  # ~50 KB that would inflate to 50 MB
     for label, media, path in (
         ("sparql-query", SPARQL_QUERY, "/sparql"),
@@ -493,6 +510,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         )
     )
     # Uploads to /validate: parser tricks and size.
+    begin("Uploads to /validate")
     xxe = (
         f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:{p}/xxe">'
         f'<!ENTITY f SYSTEM "{secret.as_uri()}">]>'
@@ -594,6 +612,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
         )
     )
     # Path traversal against the dumps and the linked-data pages.
+    begin("Path traversal")
     for target in (
         "/dumps/../../../../etc/passwd",
         "/dumps/%2e%2e/%2e%2e/etc/passwd",
@@ -621,7 +640,13 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
     ):
         name = target.replace(version, "VERSION").replace(quote(str(secret.parent), safe=""), "DIR")
         out.append(Attack(f"traversal {name}", "GET", target, 404, ""))
-    return out
+    # Each attack takes the kind of the section it was added in.
+    starts = [start for start, _ in sections] + [len(out)]
+    return [
+        replace(attack, kind=kind)
+        for (start, kind), end in zip(sections, starts[1:], strict=True)
+        for attack in out[start:end]
+    ]
 
 
 # ------------------------------------------------------------------------------ fixtures
@@ -668,6 +693,21 @@ def _idle(port: int) -> None:
 
 
 CASES = [a.name for a in attacks(1, Path("/x"), "0.0.0-case")]
+
+
+def test_the_readme_counts_the_cases_by_kind() -> None:
+    """The README's table of the adversarial suite is this suite's own count."""
+    counted = Counter(a.kind for a in attacks(1, Path("/x"), "0.0.0-case"))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = dict(
+        re.findall(
+            r"^\s*\| (.+?) \| (\d+) \|$",
+            readme.split("<!-- adversarial -->")[1].split("<!-- /adversarial -->")[0],
+            flags=re.MULTILINE,
+        )
+    )
+    assert {kind: int(n) for kind, n in table.items()} == dict(counted)
+    assert f"{sum(counted.values())} hostile requests" in readme
 
 
 @pytest.mark.parametrize("name", CASES)
