@@ -437,15 +437,19 @@ def worker_main(
     scope_of("SELECT * FROM <urn:warm-up> WHERE { ?s ?p ?o }")
     # Without federation a worker never needs the network: take it away (defence in depth).
     sandboxed = deny_network() if not allow_list else False
-    # After the store is open and the parser warm, so start-up never counts against the cap.
-    cap_memory(memory_cap)
-    conn.send(("ready", os.getpid(), sandboxed))
+    # The answering thread (and its large stack) exists before the cap: reserving the stack
+    # under a tight cap failed once ("can't start new thread") and killed the worker at
+    # start-up. It waits on the pipe; no task comes before "ready".
     if stack_bytes:
         threading.stack_size(stack_bytes)
     answering = threading.Thread(
         target=_answer_tasks, args=(conn, store, known, config, row_cap, chunk, max_answer_bytes)
     )
     answering.start()
+    # After the store is open, the parser warm and the thread started, so start-up never
+    # counts against the cap.
+    cap_memory(memory_cap)
+    conn.send(("ready", os.getpid(), sandboxed))
     answering.join()
 
 
