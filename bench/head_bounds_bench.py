@@ -85,10 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                             server, port, queries, args.connections, args.duration, work
                         )
                         results.setdefault((name, variant), []).append(stats)
+    given = sys.argv[1:] if argv is None else argv
+    invocation = shlex.join(["python", "bench/head_bounds_bench.py", *given])
     lines = [
         "# Bounding request heads: the cost per request",
         "",
-        f"Command: `python {shlex.join(['bench/head_bounds_bench.py', *(argv or sys.argv[1:])])}`",
+        f"Command: `{invocation}`",
         "",
         f"Release {release.version} ({release.triple_count} triples); wrk "
         f"{sb._wrk_version()}, {args.connections} keep-alive connections, {args.duration:g} s "

@@ -63,16 +63,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._in_head = True
         self._head_fed = 0
-        self._url_bytes = 0
-        self._header_bytes = 0
-        self._header_count = 0
         self._head_timer: asyncio.TimerHandle | None = None
 
     # -- the head's clock
 
     def _start_head(self) -> None:
         self._in_head = True
-        self._head_fed = self._url_bytes = self._header_bytes = self._header_count = 0
+        self._head_fed = 0
         if self._head_timer is None:
             self._head_timer = self.loop.call_later(self.header_timeout_s, self._head_too_slow)
 
@@ -102,7 +99,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # The next request on a kept-alive connection starts its own head (the keep-alive
         # timeout covers the wait for its first byte; this clock starts when it comes).
         self._in_head = True
-        self._head_fed = self._url_bytes = self._header_bytes = self._header_count = 0
+        self._head_fed = 0
 
     # -- counting while the head arrives
 
@@ -135,29 +132,31 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._head_fed += len(data)
             limit = self.max_url_bytes + self.max_header_bytes + 4096  # + the syntax around
             if self._head_fed > limit:
-                self._refuse(HeadRefused(431, "The request head is too large."))
+                self._refuse(self._oversized_head())
 
-    def on_url(self, url: bytes) -> None:
-        self._url_bytes += len(url)
-        if self._url_bytes > self.max_url_bytes:
-            raise HeadRefused(
-                414,
-                f"The request target is over {self.max_url_bytes} bytes; send a long query "
-                "in a POST body (application/sparql-query) instead.",
-            )
-        super().on_url(url)
+    def _too_long_target(self) -> HeadRefused:
+        return HeadRefused(
+            414,
+            f"The request target is over {self.max_url_bytes} bytes; send a long query "
+            "in a POST body (application/sparql-query) instead.",
+        )
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        self._header_bytes += len(name) + len(value)
-        if self._header_count > self.max_header_count:
-            raise HeadRefused(431, f"More than {self.max_header_count} header fields.")
-        if self._header_bytes > self.max_header_bytes:
-            raise HeadRefused(431, f"Header fields over {self.max_header_bytes} bytes.")
-        super().on_header(name, value)
+    def _oversized_head(self) -> HeadRefused:
+        """What to answer a head that went over the raw bound before it ended."""
+        if len(getattr(self, "url", b"")) > self.max_url_bytes:
+            return self._too_long_target()
+        return HeadRefused(431, "The request head is too large.")
 
     def on_headers_complete(self) -> None:
+        # Checked once per request on what the parser collected (the raw bytes fed while
+        # the head arrived were bounded in data_received): cheaper than a check per field.
         self._end_head()
+        if len(self.url) > self.max_url_bytes:
+            raise self._too_long_target()
+        if len(self.headers) > self.max_header_count:
+            raise HeadRefused(431, f"More than {self.max_header_count} header fields.")
+        if sum(len(name) + len(value) for name, value in self.headers) > self.max_header_bytes:
+            raise HeadRefused(431, f"Header fields over {self.max_header_bytes} bytes.")
         super().on_headers_complete()
 
     # -- answering a refused head
