@@ -44,6 +44,17 @@ class InstalledWheel:
     def script(self) -> Path:
         return self.venv / "bin" / "pactgraph"
 
+    def python_prints(self, code: str) -> str:
+        """What ``code`` prints when run by the installed Python in the empty folder."""
+        return subprocess.run(
+            [self.python, "-c", code],
+            cwd=self.elsewhere,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
     def env(self) -> dict[str, str]:
         """A user's shell: no test-only data root or import path into the checkout."""
         drop = {"PACTGRAPH_DATA", "PYTHONPATH", "VIRTUAL_ENV"}
@@ -80,14 +91,7 @@ def test_the_venv_sees_no_system_packages(installed: InstalledWheel) -> None:
 def test_the_wheel_ships_the_data_and_validates_from_an_empty_folder(
     installed: InstalledWheel, settings: Settings
 ) -> None:
-    root = subprocess.run(
-        [installed.python, "-c", "from pactgraph.settings import SETTINGS; print(SETTINGS.root)"],
-        cwd=installed.elsewhere,
-        env=installed.env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    root = installed.python_prints("from pactgraph.settings import SETTINGS; print(SETTINGS.root)")
     assert Path(root).is_relative_to(installed.venv)
     for folder in ("ontology", "ontology/vocab", "graph", "shapes", "queries"):
         shipped = {p.relative_to(root) for p in (Path(root) / folder).rglob("*.*")}
@@ -138,14 +142,7 @@ def test_the_wheel_ships_the_licences_citation_and_register(installed: Installed
 
 
 def test_the_wheel_carries_the_pinned_editor(installed: InstalledWheel) -> None:
-    found = subprocess.run(
-        [installed.python, "-c", "from pactgraph.api import ui; print(ui.yasgui_version())"],
-        cwd=installed.elsewhere,
-        env=installed.env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    found = installed.python_prints("from pactgraph.api import ui; print(ui.yasgui_version())")
     lock = (REPO / "service" / "pactgraph" / "ui" / "package.json").read_text(encoding="utf-8")
     assert found != "None"
     assert f'"@zazuko/yasgui": "{found}"' in lock

@@ -42,11 +42,9 @@ from pactgraph.api.sparql import ProtocolError
 from pactgraph.api.validate_api import REPORT_FORMATS, ValidationTask, parse_input, to_rdflib
 from pactgraph.api.workers import (
     _OUT_OF_MEMORY_MARKS,
-    _START_TIMEOUT_S,
     PoolBusy,  # raised by ValidationPool.run, as by the query pool's
     WorkerPool,
     _recv_all,
-    _StderrTail,
     _Worker,
     cap_memory,
 )
@@ -279,29 +277,12 @@ class ValidationPool(WorkerPool):
             self._slots.put_nowait(None)
 
     def _spawn(self) -> _ValidationWorker:
-        parent, child = self._context.Pipe(duplex=True)
-        err_reader, err_writer = self._context.Pipe(duplex=False)
         phase = self._context.RawValue("i", IDLE)
-        process = self._context.Process(
-            target=validation_worker_main,
-            args=(
-                child,
-                phase,
-                self.config.worker_memory_bytes,
-                self.config.chunk_size,
-                err_writer,
-            ),
-            name="pactgraph-validation-worker",
-            daemon=True,
+        process, parent, stderr, _ = self._launch(
+            validation_worker_main,
+            (phase, self.config.worker_memory_bytes, self.config.chunk_size),
+            "validation",
         )
-        process.start()
-        child.close()
-        err_writer.close()  # the child holds its own copy: EOF here means it has exited
-        stderr = _StderrTail(err_reader)
-        if not parent.poll(_START_TIMEOUT_S):
-            process.kill()
-            raise RuntimeError("a validation worker did not start in time")
-        parent.recv()  # ("ready", pid, sandboxed); EOFError if it died starting
         worker = _ValidationWorker(process, parent, stderr, phase)
         self._workers[process.pid] = worker
         return worker

@@ -415,8 +415,8 @@ def worker_main(
     chunk: int,
     memory_cap: int = 0,
     stack_bytes: int = 0,
-    stderr: Connection | None = None,
     max_answer_bytes: int = 2**62,
+    stderr: Connection | None = None,
 ) -> None:
     """The loop of one worker process: open the store once, then answer tasks until EOF.
 
@@ -548,23 +548,21 @@ class WorkerPool:
 
     # -- lifecycle
 
-    def _spawn(self) -> _Worker:
+    def _launch(
+        self, target: Callable[..., None], args: tuple[Any, ...], kind: str
+    ) -> tuple[Any, Connection, _StderrTail, tuple[Any, ...]]:
+        """Start a ``kind`` worker process running ``target(child_pipe, *args, stderr_pipe)``, wait
+        for its "ready" message; (process, parent pipe, stderr tail, that message).
+
+        Shared by the query and the validation workers: one way to spawn, watch stderr and
+        time out a start.
+        """
         parent, child = self._context.Pipe(duplex=True)
         err_reader, err_writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=worker_main,
-            args=(
-                child,
-                str(self.store_path),
-                self.config.service_allow_list,
-                self.config.row_cap,
-                self.config.chunk_size,
-                self.config.worker_memory_bytes,
-                self.config.worker_stack_bytes,
-                err_writer,
-                self.config.max_answer_bytes,
-            ),
-            name="pactgraph-query-worker",
+            target=target,
+            args=(child, *args, err_writer),
+            name=f"pactgraph-{kind}-worker",
             daemon=True,
         )
         process.start()
@@ -573,8 +571,24 @@ class WorkerPool:
         stderr = _StderrTail(err_reader)
         if not parent.poll(_START_TIMEOUT_S):
             process.kill()
-            raise RuntimeError("a query worker did not start in time")
-        _, _, sandboxed = parent.recv()  # ("ready", pid, sandboxed)
+            raise RuntimeError(f"a {kind} worker did not start in time")
+        ready = parent.recv()  # ("ready", pid, sandboxed); EOFError if it died starting
+        return process, parent, stderr, ready
+
+    def _spawn(self) -> _Worker:
+        process, parent, stderr, (_, _, sandboxed) = self._launch(
+            worker_main,
+            (
+                str(self.store_path),
+                self.config.service_allow_list,
+                self.config.row_cap,
+                self.config.chunk_size,
+                self.config.worker_memory_bytes,
+                self.config.worker_stack_bytes,
+                self.config.max_answer_bytes,
+            ),
+            "query",
+        )
         self.sandboxed = sandboxed
         worker = _Worker(process, parent, stderr)
         self._workers[process.pid] = worker
