@@ -51,7 +51,7 @@ CLASHES = {
     ),
     "obligation-bearer-instrument.ttl": (
         "instrument:clash-aid-program",
-        ("pact:Actor", "pact:Instrument"),
+        ("pact:Actor", "pact:CooperationActivity"),
         "the range of pact:bearer is pact:Actor",
     ),
 }
@@ -156,7 +156,7 @@ def test_reason_command_exits_1_and_names_the_clash() -> None:
     fixture = REASONING_DIR / "obligation-bearer-instrument.ttl"
     result = CliRunner().invoke(main, ["reason", str(fixture)])
     assert result.exit_code == 1
-    assert "instrument:clash-aid-program is both a pact:Actor and a pact:Instrument" in (
+    assert "instrument:clash-aid-program is both a pact:Actor and a pact:CooperationActivity" in (
         result.stdout
     )
     assert "range of pact:bearer" in result.stdout
