@@ -507,6 +507,33 @@ def check_18(rows: list[Row], g: Graph) -> None:
         assert int(row["sources"]) == len(set(g.objects(node, PROV.wasDerivedFrom)))
 
 
+def check_19(rows: list[Row], g: Graph) -> None:
+    # Recompute "in force on 1 January 2000" from the status changes, in Python.
+    on_day = "2000-01-01"
+
+    def day(value: object) -> str:
+        text = str(value)
+        return f"{text}-12-31" if len(text) == 4 else text
+
+    latest: dict[URIRef, tuple[str, URIRef]] = {}
+    for change in g.subjects(PACT.statusOf, None):
+        if g.value(change, PACT.statusFor) is not None:
+            continue
+        when = day(g.value(change, PACT.statusDate))
+        if when > on_day:
+            continue
+        node = g.value(change, PACT.statusOf)
+        if node not in latest or when > latest[node][0]:
+            latest[node] = (when, g.value(change, PACT.toStatus))
+    live = {STATUS["in-force"], STATUS.enacted, STATUS.active}
+    expected = {str(n) for n, (_, stage) in latest.items() if stage in live}
+    assert {row["instrument"] for row in rows} == expected
+    assert str(INSTRUMENT["north-atlantic-treaty"]) in expected
+    assert str(INSTRUMENT["mou-fy2019-fy2028"]) not in expected
+    anzus = [row for row in rows if row["instrument"] == str(INSTRUMENT["anzus-treaty"])]
+    assert anzus and anzus[0]["suspendedTowards"] == "New Zealand"
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -526,6 +553,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "16-assistance-totals-over-time.rq": check_16,
     "17-competing-claims.rq": check_17,
     "18-secondary-only-facts.rq": check_18,
+    "19-in-force-on-date.rq": check_19,
 }
 
 
