@@ -331,6 +331,10 @@ def check_08(rows: list[Row], g: Graph) -> None:
     expected = set()
     for p in programs:
         expected |= {(str(p), "authorized by", str(s)) for s in g.subjects(PACT.authorizes, p)}
+        expected |= {
+            (str(p), "would be authorized by (bill)", str(s))
+            for s in g.subjects(PACT.wouldAuthorize, p)
+        }
         expected |= {(str(p), "funded by", str(s)) for s in g.subjects(PACT.fundsProgram, p)}
         expected |= {(str(p), "implements", str(o)) for o in g.objects(p, PACT.implements)}
         expected |= {(str(p), "implemented by", str(s)) for s in g.subjects(PACT.implements, p)}
