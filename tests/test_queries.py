@@ -386,7 +386,7 @@ def check_11(rows: list[Row], g: Graph) -> None:
             for aspect in ("1 reported in", "2 sought", "3 disputed by")
         }
         assert by_aspect["1 reported in"] == iris(
-            s for s in g.objects(f, PROV.wasDerivedFrom) if g.value(s, DCTERMS.publisher)
+            s for s in g.objects(f, PACT.attestedBy) if g.value(s, DCTERMS.publisher)
         )
         assert by_aspect["2 sought"] == iris(g.subjects(PACT.arisesUnder, f))
         assert by_aspect["3 disputed by"] == iris(g.subjects(PACT.disputes, f))
@@ -435,7 +435,7 @@ def check_14(rows: list[Row], g: Graph) -> None:
         node = URIRef(row["source"])
         resting = {
             s
-            for p in (PROV.wasDerivedFrom, PACT.statedIn, PACT.citesSource)
+            for p in (PACT.attestedBy, PACT.statedIn, PACT.citesSource)
             for s in g.subjects(p, node)
         }
         assert int(row["facts"]) == len(resting), row["source"]
@@ -499,12 +499,12 @@ def check_18(rows: list[Row], g: Graph) -> None:
         kinds = set(g.objects(source, PACT.sourceKind))
         return bool(kinds & PRIMARY_KINDS) and g.value(source, SCHEMA.url) is not None
 
-    facts = {n for n in g.subjects(PROV.wasDerivedFrom, None) if n not in left_out}
-    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PROV.wasDerivedFrom))}
+    facts = {n for n in g.subjects(PACT.attestedBy, None) if n not in left_out}
+    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PACT.attestedBy))}
     assert {row["node"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["node"])
-        assert int(row["sources"]) == len(set(g.objects(node, PROV.wasDerivedFrom)))
+        assert int(row["sources"]) == len(set(g.objects(node, PACT.attestedBy)))
 
 
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
