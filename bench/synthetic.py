@@ -185,7 +185,7 @@ def generate(size: int, seed: int = 1) -> dict[str, str]:
             amount = iri("amount", f"synthetic-{n}-{side}")
             kind_of_duty = OBLIGATION_TYPES[(n + side) % len(OBLIGATION_TYPES)]
             out["obligations"] += [
-                line(obligation, f"<{RDF_TYPE}>", term(PACT, "Obligation")),
+                line(obligation, f"<{RDF_TYPE}>", term(PACT, "Duty")),
                 line(obligation, f"<{LABEL}>", text(f"Synthetic obligation {n}-{side}")),
                 line(obligation, term(PACT, "bearer"), bearer),
                 line(obligation, term(PACT, "beneficiary"), beneficiary),

@@ -158,7 +158,7 @@ def israel_instruments(g: Graph) -> set[URIRef]:
         for i, _, actor in g.triples((None, p, None))
         if actor in israel
     }
-    for obligation in members(g, PACT.Obligation):
+    for obligation in members(g, PACT.Provision):
         involved = set(g.objects(obligation, PACT.bearer)) | set(
             g.objects(obligation, PACT.beneficiary)
         )
@@ -184,7 +184,7 @@ def us_to_israel_obligations(g: Graph) -> set[URIRef]:
     us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
     return {
         o
-        for o in members(g, PACT.Obligation)
+        for o in members(g, PACT.Provision)
         if g.value(o, PACT.bearer) in us and set(g.objects(o, PACT.beneficiary)) & israel
     }
 
@@ -299,7 +299,7 @@ def check_05(rows: list[Row], g: Graph) -> None:
 
 def check_06(rows: list[Row], g: Graph) -> None:
     israel = side(g, ACTOR.israel)
-    expected = {o for o in members(g, PACT.Obligation) if g.value(o, PACT.bearer) in israel}
+    expected = {o for o in members(g, PACT.Provision) if g.value(o, PACT.bearer) in israel}
     assert {row["obligation"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["obligation"])
