@@ -158,7 +158,7 @@ def israel_instruments(g: Graph) -> set[URIRef]:
         for i, _, actor in g.triples((None, p, None))
         if actor in israel
     }
-    for obligation in members(g, PACT.Obligation):
+    for obligation in members(g, PACT.Provision):
         involved = set(g.objects(obligation, PACT.bearer)) | set(
             g.objects(obligation, PACT.beneficiary)
         )
@@ -184,7 +184,7 @@ def us_to_israel_obligations(g: Graph) -> set[URIRef]:
     us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
     return {
         o
-        for o in members(g, PACT.Obligation)
+        for o in members(g, PACT.Provision)
         if g.value(o, PACT.bearer) in us and set(g.objects(o, PACT.beneficiary)) & israel
     }
 
@@ -299,7 +299,7 @@ def check_05(rows: list[Row], g: Graph) -> None:
 
 def check_06(rows: list[Row], g: Graph) -> None:
     israel = side(g, ACTOR.israel)
-    expected = {o for o in members(g, PACT.Obligation) if g.value(o, PACT.bearer) in israel}
+    expected = {o for o in members(g, PACT.Provision) if g.value(o, PACT.bearer) in israel}
     assert {row["obligation"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["obligation"])
@@ -390,7 +390,7 @@ def check_11(rows: list[Row], g: Graph) -> None:
             for aspect in ("1 reported in", "2 sought", "3 disputed by")
         }
         assert by_aspect["1 reported in"] == iris(
-            s for s in g.objects(f, PROV.wasDerivedFrom) if g.value(s, DCTERMS.publisher)
+            s for s in g.objects(f, PACT.attestedBy) if g.value(s, DCTERMS.publisher)
         )
         assert by_aspect["2 sought"] == iris(g.subjects(PACT.arisesUnder, f))
         assert by_aspect["3 disputed by"] == iris(g.subjects(PACT.disputes, f))
@@ -439,7 +439,7 @@ def check_14(rows: list[Row], g: Graph) -> None:
         node = URIRef(row["source"])
         resting = {
             s
-            for p in (PROV.wasDerivedFrom, PACT.statedIn, PACT.citesSource)
+            for p in (PACT.attestedBy, PACT.statedIn, PACT.citesSource)
             for s in g.subjects(p, node)
         }
         assert int(row["facts"]) == len(resting), row["source"]
@@ -503,12 +503,12 @@ def check_18(rows: list[Row], g: Graph) -> None:
         kinds = set(g.objects(source, PACT.sourceKind))
         return bool(kinds & PRIMARY_KINDS) and g.value(source, SCHEMA.url) is not None
 
-    facts = {n for n in g.subjects(PROV.wasDerivedFrom, None) if n not in left_out}
-    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PROV.wasDerivedFrom))}
+    facts = {n for n in g.subjects(PACT.attestedBy, None) if n not in left_out}
+    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PACT.attestedBy))}
     assert {row["node"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["node"])
-        assert int(row["sources"]) == len(set(g.objects(node, PROV.wasDerivedFrom)))
+        assert int(row["sources"]) == len(set(g.objects(node, PACT.attestedBy)))
 
 
 def check_19(rows: list[Row], g: Graph) -> None:
