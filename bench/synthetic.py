@@ -46,7 +46,6 @@ VOCAB = BASE_IRI + "vocab/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 SCHEMA = "http://schema.org/"
 DCTERMS = "http://purl.org/dc/terms/"
 TIME = "http://www.w3.org/2006/time#"
@@ -106,7 +105,7 @@ def _actors(count: int, source: str) -> Iterator[str]:
             yield line(node, f"<{RDF_TYPE}>", term(PACT, "Agency"))
             yield line(node, f"<{LABEL}>", text(f"Synthetic agency {n}"))
             yield line(node, f"<{ORG_SUB}>", iri("actor", f"synthetic-{n - n % 3}"))
-        yield line(node, f"<{PROV_DERIVED}>", source)
+        yield line(node, term(PACT, "attestedBy"), source)
 
 
 def _date(rng: random.Random) -> str:
@@ -143,7 +142,7 @@ def generate(size: int, seed: int = 1) -> dict[str, str]:
         period = iri("period", f"synthetic-{n}")
         begin = iri("instant", f"synthetic-{n}-begin")
         end = iri("instant", f"synthetic-{n}-end")
-        derived = f"<{PROV_DERIVED}>"
+        derived = term(PACT, "attestedBy")
         out["sources"] += [
             line(source, f"<{RDF_TYPE}>", term(PACT, "Source")),
             line(source, f"<{LABEL}>", text(f"Synthetic document {n}")),
@@ -186,7 +185,7 @@ def generate(size: int, seed: int = 1) -> dict[str, str]:
             amount = iri("amount", f"synthetic-{n}-{side}")
             kind_of_duty = OBLIGATION_TYPES[(n + side) % len(OBLIGATION_TYPES)]
             out["obligations"] += [
-                line(obligation, f"<{RDF_TYPE}>", term(PACT, "Obligation")),
+                line(obligation, f"<{RDF_TYPE}>", term(PACT, "Duty")),
                 line(obligation, f"<{LABEL}>", text(f"Synthetic obligation {n}-{side}")),
                 line(obligation, term(PACT, "bearer"), bearer),
                 line(obligation, term(PACT, "beneficiary"), beneficiary),

@@ -59,7 +59,8 @@ def shipped() -> Dataset:
 @pytest.mark.parametrize(
     ("cls", "expected"),
     [
-        ("Instrument", {"treaty", "mou", "bill", "statute", "program"}),
+        ("Instrument", {"treaty", "mou", "bill", "statute"}),
+        ("CooperationMeans", {"treaty", "mou", "bill", "statute", "program"}),
         ("InternationalAgreement", {"treaty", "mou"}),
         ("LegalInstrument", {"treaty", "mou", "bill", "statute"}),
     ],

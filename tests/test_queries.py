@@ -158,7 +158,7 @@ def israel_instruments(g: Graph) -> set[URIRef]:
         for i, _, actor in g.triples((None, p, None))
         if actor in israel
     }
-    for obligation in members(g, PACT.Obligation):
+    for obligation in members(g, PACT.Provision):
         involved = set(g.objects(obligation, PACT.bearer)) | set(
             g.objects(obligation, PACT.beneficiary)
         )
@@ -174,7 +174,9 @@ def israel_instruments(g: Graph) -> set[URIRef]:
     )
     near = {s for p in links for s, _, o in g.triples((None, p, None)) if o in core}
     near |= {o for p in links for s, _, o in g.triples((None, p, None)) if s in core}
-    instruments = members(g, PACT.Instrument)
+    # Programs and exercises are cooperation activities, not instruments, since ontology 0.2;
+    # the queries still list them beside the instruments.
+    instruments = members(g, PACT.CooperationMeans)
     return (core | near) & instruments
 
 
@@ -182,7 +184,7 @@ def us_to_israel_obligations(g: Graph) -> set[URIRef]:
     us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
     return {
         o
-        for o in members(g, PACT.Obligation)
+        for o in members(g, PACT.Provision)
         if g.value(o, PACT.bearer) in us and set(g.objects(o, PACT.beneficiary)) & israel
     }
 
@@ -232,7 +234,7 @@ def check_02(rows: list[Row], g: Graph) -> None:
     assert {row["instrument"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["instrument"])
-        assert row["kind"] == str(most_specific_type(g, node, PACT.Instrument))
+        assert row["kind"] == str(most_specific_type(g, node, PACT.CooperationMeans))
         assert row["status"] == (
             str(g.value(node, PACT.status)) if g.value(node, PACT.status) else None
         )
@@ -297,7 +299,7 @@ def check_05(rows: list[Row], g: Graph) -> None:
 
 def check_06(rows: list[Row], g: Graph) -> None:
     israel = side(g, ACTOR.israel)
-    expected = {o for o in members(g, PACT.Obligation) if g.value(o, PACT.bearer) in israel}
+    expected = {o for o in members(g, PACT.Provision) if g.value(o, PACT.bearer) in israel}
     assert {row["obligation"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["obligation"])
@@ -329,6 +331,10 @@ def check_08(rows: list[Row], g: Graph) -> None:
     expected = set()
     for p in programs:
         expected |= {(str(p), "authorized by", str(s)) for s in g.subjects(PACT.authorizes, p)}
+        expected |= {
+            (str(p), "would be authorized by (bill)", str(s))
+            for s in g.subjects(PACT.wouldAuthorize, p)
+        }
         expected |= {(str(p), "funded by", str(s)) for s in g.subjects(PACT.fundsProgram, p)}
         expected |= {(str(p), "implements", str(o)) for o in g.objects(p, PACT.implements)}
         expected |= {(str(p), "implemented by", str(s)) for s in g.subjects(PACT.implements, p)}
@@ -384,7 +390,7 @@ def check_11(rows: list[Row], g: Graph) -> None:
             for aspect in ("1 reported in", "2 sought", "3 disputed by")
         }
         assert by_aspect["1 reported in"] == iris(
-            s for s in g.objects(f, PROV.wasDerivedFrom) if g.value(s, DCTERMS.publisher)
+            s for s in g.objects(f, PACT.attestedBy) if g.value(s, DCTERMS.publisher)
         )
         assert by_aspect["2 sought"] == iris(g.subjects(PACT.arisesUnder, f))
         assert by_aspect["3 disputed by"] == iris(g.subjects(PACT.disputes, f))
@@ -433,7 +439,7 @@ def check_14(rows: list[Row], g: Graph) -> None:
         node = URIRef(row["source"])
         resting = {
             s
-            for p in (PROV.wasDerivedFrom, PACT.statedIn, PACT.citesSource)
+            for p in (PACT.attestedBy, PACT.statedIn, PACT.citesSource)
             for s in g.subjects(p, node)
         }
         assert int(row["facts"]) == len(resting), row["source"]
@@ -497,12 +503,39 @@ def check_18(rows: list[Row], g: Graph) -> None:
         kinds = set(g.objects(source, PACT.sourceKind))
         return bool(kinds & PRIMARY_KINDS) and g.value(source, SCHEMA.url) is not None
 
-    facts = {n for n in g.subjects(PROV.wasDerivedFrom, None) if n not in left_out}
-    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PROV.wasDerivedFrom))}
+    facts = {n for n in g.subjects(PACT.attestedBy, None) if n not in left_out}
+    expected = {n for n in facts if not any(primary(s) for s in g.objects(n, PACT.attestedBy))}
     assert {row["node"] for row in rows} == iris(expected)
     for row in rows:
         node = URIRef(row["node"])
-        assert int(row["sources"]) == len(set(g.objects(node, PROV.wasDerivedFrom)))
+        assert int(row["sources"]) == len(set(g.objects(node, PACT.attestedBy)))
+
+
+def check_19(rows: list[Row], g: Graph) -> None:
+    # Recompute "in force on 1 January 2000" from the status changes, in Python.
+    on_day = "2000-01-01"
+
+    def day(value: object) -> str:
+        text = str(value)
+        return f"{text}-12-31" if len(text) == 4 else text
+
+    latest: dict[URIRef, tuple[str, URIRef]] = {}
+    for change in g.subjects(PACT.statusOf, None):
+        if g.value(change, PACT.statusFor) is not None:
+            continue
+        when = day(g.value(change, PACT.statusDate))
+        if when > on_day:
+            continue
+        node = g.value(change, PACT.statusOf)
+        if node not in latest or when > latest[node][0]:
+            latest[node] = (when, g.value(change, PACT.toStatus))
+    live = {STATUS["in-force"], STATUS.enacted, STATUS.active}
+    expected = {str(n) for n, (_, stage) in latest.items() if stage in live}
+    assert {row["instrument"] for row in rows} == expected
+    assert str(INSTRUMENT["north-atlantic-treaty"]) in expected
+    assert str(INSTRUMENT["mou-fy2019-fy2028"]) not in expected
+    anzus = [row for row in rows if row["instrument"] == str(INSTRUMENT["anzus-treaty"])]
+    assert anzus and anzus[0]["suspendedTowards"] == "New Zealand"
 
 
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
@@ -524,6 +557,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "16-assistance-totals-over-time.rq": check_16,
     "17-competing-claims.rq": check_17,
     "18-secondary-only-facts.rq": check_18,
+    "19-in-force-on-date.rq": check_19,
 }
 
 

@@ -17,7 +17,7 @@ from rdflib import RDF, XSD
 from pactgraph import reason as reason_module
 from pactgraph.build import GATES, ReleaseError, run_gates
 from pactgraph.cli import main
-from pactgraph.dataset import DataFiles, load_dataset, load_store
+from pactgraph.dataset import DataFiles, load_dataset, load_store, parse_file
 from pactgraph.reason import (
     ENGINE_VARIABLE,
     Clash,
@@ -35,6 +35,7 @@ from pactgraph.settings import SETTINGS
 
 REASONING_DIR = Path(__file__).parent / "data" / "reasoning"
 RULES_DIR = Path(__file__).parent / "data" / "reasoning-rules"
+INSTRUMENT_NS = "https://w3id.org/pactgraph/id/instrument/"
 ENGINES = ("hermit", "rules")
 
 # fixture → (individual, the two disjoint classes, a phrase of the reason that names the axiom)
@@ -51,7 +52,7 @@ CLASHES = {
     ),
     "obligation-bearer-instrument.ttl": (
         "instrument:clash-aid-program",
-        ("pact:Actor", "pact:Instrument"),
+        ("pact:Actor", "pact:CooperationActivity"),
         "the range of pact:bearer is pact:Actor",
     ),
 }
@@ -156,7 +157,7 @@ def test_reason_command_exits_1_and_names_the_clash() -> None:
     fixture = REASONING_DIR / "obligation-bearer-instrument.ttl"
     result = CliRunner().invoke(main, ["reason", str(fixture)])
     assert result.exit_code == 1
-    assert "instrument:clash-aid-program is both a pact:Actor and a pact:Instrument" in (
+    assert "instrument:clash-aid-program is both a pact:Actor and a pact:CooperationActivity" in (
         result.stdout
     )
     assert "range of pact:bearer" in result.stdout
@@ -284,3 +285,41 @@ def test_ontology_stays_inside_what_the_rules_cover() -> None:
         "http://www.w3.org/2002/07/owl#disjointWith",
         "http://www.w3.org/2002/07/owl#SymmetricProperty",
     }
+
+
+# --- every disjointness axiom is enforced (review I2) --------------------------------------
+
+
+def _pair_individuals(tmp_path: Path) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """One individual per disjoint pair of the core ontology, typed with both classes.
+
+    All pairs go in one file, so each engine runs once. The expected report names the
+    individual and the pair, in the reasoner's short form.
+    """
+    (core,) = [p for p in DataFiles.discover(SETTINGS).ontology if p.name == "pactgraph.ttl"]
+    names = default_names()
+    lines, expected = [], {}
+    for number, (first, second) in enumerate(sorted(disjoint_pairs(parse_file(core)))):
+        node = f"disjoint-pair-{number}"
+        lines.append(f"<{INSTRUMENT_NS}{node}> a <{first}> , <{second}> .")
+        expected[f"instrument:{node}"] = (first.n3(names), second.n3(names))
+    path = tmp_path / "disjoint-pairs.ttl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_disjoint_pair_is_a_clash_for_both_engines(tmp_path: Path, engine: str) -> None:
+    path, expected = _pair_individuals(tmp_path)
+    assert len(expected) >= 150  # the 24 pairs of review I2 among them
+    report = _report(engine, path)
+    assert not report.consistent and report.uncovered == ()
+    found: dict[str, set[tuple[str, str]]] = {}
+    for clash in report.clashes:
+        found.setdefault(clash.individual, set()).add(tuple(sorted(clash.classes)))
+    missing = {
+        node: pair
+        for node, pair in expected.items()
+        if tuple(sorted(pair)) not in found.get(node, set())
+    }
+    assert missing == {}

@@ -99,7 +99,9 @@ def test_wikidata_linksets_count_the_links(url: str, void_store: ox.Store) -> No
     described = keyed(void_rows(void_store, "void-linksets"))
     counted = keyed(endpoint_rows(url, "wikidata-links"))
     assert described == counted
-    assert described.get("http://www.w3.org/2002/07/owl#sameAs", 0) >= 1
+    # Wikidata links are skos:exactMatch (model decision 6); owl:sameAs is no longer asserted.
+    assert described.get("http://www.w3.org/2004/02/skos/core#exactMatch", 0) >= 1
+    assert "http://www.w3.org/2002/07/owl#sameAs" not in described
 
 
 def test_every_dump_is_a_distribution_with_its_real_size_and_digest(

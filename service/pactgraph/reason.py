@@ -390,8 +390,27 @@ def _is_integer(literal: ox.Literal) -> bool:
 
 
 _XSD_STRING = str(XSD.string)
+_BOOLEAN_LEXICAL = frozenset({"true", "false", "1", "0"})
+
+
+def _is_boolean(literal: ox.Literal) -> bool:
+    """In the value space of xsd:boolean: a typed ``true``/``false``/``1``/``0``.
+
+    >>> _is_boolean(ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean))))
+    True
+    >>> _is_boolean(ox.Literal("yes", datatype=ox.NamedNode(str(XSD.boolean))))
+    False
+    >>> _is_boolean(ox.Literal("true"))
+    False
+    """
+    if literal.language or literal.datatype.value != str(XSD.boolean):
+        return False
+    return literal.value in _BOOLEAN_LEXICAL
+
+
 # Datatype ranges the rules check: range -> is this literal a member of it.
 LITERAL_RANGES: dict[URIRef, Callable[[ox.Literal], bool]] = {
+    XSD.boolean: _is_boolean,
     XSD.integer: _is_integer,
     XSD.string: lambda lit: not lit.language and lit.datatype.value == _XSD_STRING,
     RDFS.Literal: lambda lit: True,

@@ -11,8 +11,8 @@ N-Triples dump, so the description can never disagree with the data:
   per property (``void:triples``);
 - every dump as a ``dcat:Distribution`` (media type, byte size, SHA-256) and a ``void:dataDump``;
 - ``dcterms:bibliographicCitation``: how to cite this release (:mod:`pactgraph.citation`);
-- a ``void:Linkset`` to Wikidata per linking property (``owl:sameAs``, ``skos:exactMatch``…)
-  with the number of links.
+- a ``void:Linkset`` to Wikidata per linking property (``skos:exactMatch`` for actors, the
+  ontology's SKOS mappings…) with the number of links.
 
 :func:`linked_data_files` is the build step: it returns ``void.ttl`` and the generated
 ontology and vocabulary pages (:mod:`pactgraph.docs_gen`) for the release directory.

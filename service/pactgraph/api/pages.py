@@ -66,12 +66,15 @@ DEFINITION_PROPERTIES = (
     _iri(DCTERMS + "description"),
     _iri(PACT + "claimText"),
 )
+ATTESTED_BY = _iri(PACT + "attestedBy")
 DERIVED_FROM = _iri(PROV + "wasDerivedFrom")
 STATED_IN = _iri(PACT + "statedIn")
 IDENTIFIED_AS = _iri(PACT + "identifiedAs")
 SUPPORTS = _iri(PACT + "supports")
 DISPUTES = _iri(PACT + "disputes")
-SOURCE_LINKS = (DERIVED_FROM, STATED_IN, IDENTIFIED_AS)
+# pact:attestedBy first: in the 0.2 transition an entity carries the same sources under
+# prov:wasDerivedFrom too, and a source is listed once, under the first link that names it.
+SOURCE_LINKS = (ATTESTED_BY, DERIVED_FROM, STATED_IN, IDENTIFIED_AS)
 SOURCE_URLS = (_iri(SCHEMA + "url"), _iri(SCHEMA + "archivedAt"))
 PUBLISHER = _iri(DCTERMS + "publisher")
 ISSUED = _iri(DCTERMS + "issued")
@@ -407,12 +410,14 @@ def _source(data: LinkedData, node: Any, via: ox.NamedNode, linker: Linker) -> S
 
 
 def _sources(data: LinkedData, node: ox.NamedNode, linker: Linker) -> list[SourceRef]:
-    return [
-        _source(data, s, prop, linker)
-        for prop in SOURCE_LINKS
-        for s in data.objects(node, prop)
-        if isinstance(s, ox.NamedNode)
-    ]
+    found: list[SourceRef] = []
+    seen: set[ox.NamedNode] = set()
+    for prop in SOURCE_LINKS:
+        for source in data.objects(node, prop):
+            if isinstance(source, ox.NamedNode) and source not in seen:
+                seen.add(source)
+                found.append(_source(data, source, prop, linker))
+    return found
 
 
 def _claims(data: LinkedData, node: ox.NamedNode, linker: Linker) -> list[ClaimRef]:
