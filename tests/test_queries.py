@@ -212,7 +212,10 @@ def check_01(rows: list[Row], g: Graph) -> None:
     assert str(ACTOR.israel) not in column(owed, "partner")
     # ANZUS is in force, but the US obligation to New Zealand has been suspended since 1986.
     assert str(ACTOR.australia) in column(owed, "partner")
-    assert str(ACTOR["new-zealand"]) not in column(owed, "partner")
+    # (New Zealand may still be owed defence under another treaty, the Manila Pact.)
+    assert (str(ACTOR["new-zealand"]), str(INSTRUMENT["anzus-treaty"])) not in {
+        (r["partner"], r["treaty"]) for r in owed
+    }
     (israel_row,) = [row for row in rows if row["partner"] == str(ACTOR.israel)]
     assert israel_row["defenseObligations"] == "0" and israel_row["treaty"] is None
     cooperation = narrower_types(g, OT["cooperation-provision"])
@@ -538,6 +541,33 @@ def check_19(rows: list[Row], g: Graph) -> None:
     assert anzus and anzus[0]["suspendedTowards"] == "New Zealand"
 
 
+def check_20(rows: list[Row], g: Graph) -> None:
+    # Every row is a US defence provision's beneficiary state; nothing terminated or superseded.
+    assert rows
+    ended = {STATUS.terminated, STATUS.expired, STATUS.superseded}
+    for row in rows:
+        treaty = URIRef(row["treaty"])
+        assert not set(g.objects(treaty, PACT.status)) & ended
+        assert row["strength"] in {"1", "2", "3"}
+    # The Rio Treaty's Article 20 qualifier reaches the partners it covers, in its own words.
+    brazil = [r["qualifierWords"] or "" for r in rows if r["partner"] == str(ACTOR.brazil)]
+    assert any("use armed force without its consent" in words for words in brazil)
+    # The terminated 1954 treaty with the ROC gives Taiwan no row.
+    assert str(ACTOR.taiwan) not in column(rows, "partner")
+
+
+def check_21(rows: list[Row], g: Graph) -> None:
+    qt = Namespace("https://w3id.org/pactgraph/vocab/qualifier-type/")
+    expected = {
+        str(p)
+        for p, q in g.subject_objects(PACT.hasQualifier)
+        if (q, PACT.qualifierType, qt["constitutional-processes"]) in g
+        and (q, PACT.qualifierText, None) in g
+        and (p, PACT.bearer, None) in g
+    }
+    assert set(column(rows, "provisionNode")) == expected
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -558,6 +588,8 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "17-competing-claims.rq": check_17,
     "18-secondary-only-facts.rq": check_18,
     "19-in-force-on-date.rq": check_19,
+    "20-defence-commitments-by-partner.rq": check_20,
+    "21-qualified-by-constitutional-processes.rq": check_21,
 }
 
 
