@@ -568,6 +568,61 @@ def check_21(rows: list[Row], g: Graph) -> None:
     assert set(column(rows, "provisionNode")) == expected
 
 
+def check_22(rows: list[Row], g: Graph) -> None:
+    types = {OT.defense, OT["military-support"], OT["non-aggression"], OT.consultation}
+    kinds = {
+        PACT.ExecutiveAgreement,
+        PACT.MemorandumOfUnderstanding,
+        PACT.ExecutiveAct,
+        PACT.Statute,
+        PACT.StatutoryProvision,
+        PACT.InternationalAgreement,
+    }
+    expected = {
+        str(p)
+        for p in g.subjects(PACT.bearer, ACTOR["united-states"])
+        if set(g.objects(p, PACT.obligationType)) & types
+        and any((b, RDF.type, PACT.State) in g for b in g.objects(p, PACT.beneficiary))
+        and any(
+            set(g.objects(i, RDF.type)) & kinds and (i, RDF.type, PACT.Treaty) not in g
+            for i in g.objects(p, PACT.arisesUnder)
+        )
+    }
+    assert set(column(rows, "provisionNode")) == expected
+    # Anchors: the Qatar order is a political commitment, not a legal duty; Micronesia's
+    # Compact duty to defend is legally binding; no treaty appears.
+    deontic = Namespace("https://w3id.org/pactgraph/vocab/deontic-modality/")
+    qatar = [r for r in rows if r["instrument"] == str(INSTRUMENT["eo-14353-qatar"])]
+    assert qatar and all(r["modality"] == str(deontic["political-commitment"]) for r in qatar)
+    assert str(INSTRUMENT["compact-fsm-rmi-1986"]) in column(rows, "instrument")
+    assert not {r["instrument"] for r in rows} & iris(members(g, PACT.Treaty))
+
+
+def check_23(rows: list[Row], g: Graph) -> None:
+    designations = set(g.subjects(PACT.obligationType, OT.designation))
+    assert set(column(rows, "designation")) == iris(designations)
+
+    def dates(node: object, to: object) -> set[str]:
+        return {
+            str(g.value(c, PACT.statusDate))
+            for c in g.subjects(PACT.statusOf, node)
+            if (c, PACT.toStatus, to) in g
+        }
+
+    for row in rows:
+        node = URIRef(row["designation"])
+        assert {row["designated"]} - {None} == dates(node, STATUS["in-force"])
+        assert {row["revoked"]} - {None} == dates(node, STATUS.terminated)
+    # Dated rows run forward in time; undated ones come last.
+    dated = [r["designated"] for r in rows if r["designated"]]
+    assert dated == sorted(dated)
+    assert all(r["designated"] for r in rows[: len(dated)])
+    # Anchors: Afghanistan designated 2012 and revoked 2022; the six of 1996.
+    afghanistan = [r for r in rows if r["state"] == str(ACTOR.afghanistan)]
+    assert [(r["designated"], r["revoked"]) for r in afghanistan] == [("2012-07-06", "2022-09-23")]
+    assert sum(r["designated"] == "1996-07-21" for r in rows) == 6
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -590,6 +645,8 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "19-in-force-on-date.rq": check_19,
     "20-defence-commitments-by-partner.rq": check_20,
     "21-qualified-by-constitutional-processes.rq": check_21,
+    "22-commitments-without-a-treaty.rq": check_22,
+    "23-mnna-designations.rq": check_23,
 }
 
 
