@@ -626,6 +626,29 @@ def check_19(rows: list[Row], g: Graph) -> None:
     assert anzus and anzus[0]["suspendedTowards"] == "New Zealand"
 
 
+def check_20(rows: list[Row], g: Graph) -> None:
+    article = SOURCE["factually-article"]
+    named = set(g.objects(article, SCHEMA.mentions)) & members(g, PACT.CooperationMeans)
+    assert {row["instrument"] for row in rows} == iris(named)
+    assert len(rows) == len(named)  # one row each
+    claims = {c for c in g.subjects(PACT.statedIn, article) if (c, RDF.type, PACT.Claim) in g}
+    for row in rows:
+        node = URIRef(row["instrument"])
+        assert row["kind"] == str(most_specific_type(g, node, PACT.CooperationMeans))
+        expected = {
+            c
+            for c in claims
+            if node in set(g.objects(c, PACT.supports)) | set(g.objects(c, PACT.disputes))
+        }
+        assert int(row["articleClaims"]) == len(expected)
+    # The article's "instruments" include a treaty it only invokes as a model, a bill in
+    # committee and a denied proposal: none of these is a US-Israel instrument in force.
+    assert {
+        str(INSTRUMENT["north-atlantic-treaty"]),
+        str(INSTRUMENT["proposed-20-year-framework"]),
+    } <= {row["instrument"] for row in rows}
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -646,6 +669,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "17-competing-claims.rq": check_17,
     "18-secondary-only-facts.rq": check_18,
     "19-in-force-on-date.rq": check_19,
+    "20-article-mentions.rq": check_20,
 }
 
 
