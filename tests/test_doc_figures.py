@@ -42,6 +42,33 @@ FIGURES = {
         f"FILTER(?g != <{INFERRED_GRAPH}>) }} }}"
     ),
 }
+# Israel's row of query 01, one column per kind of US provision (README, "Example queries").
+_QUERY_01 = (REPO / "queries" / "01-us-defense-obligations-vs-israel.rq").read_text("utf-8")
+_PROLOGUE, _SELECT = _QUERY_01.split("\nSELECT", 1)
+
+
+def _israel(column: str) -> str:
+    """Query 01 as a subquery, keeping Israel's value in ``column`` as ?n."""
+    return (
+        f"{_PROLOGUE}\nSELECT ?n {{ {{ SELECT{_SELECT} }} "
+        f"FILTER(?partner = actor:israel) BIND(?{column} AS ?n) }}"
+    )
+
+
+FIGURES.update(
+    {
+        f"israel-{name}": _israel(column)
+        for name, column in (
+            ("legal-duties-in-force", "legalDutiesInForce"),
+            ("political-commitments", "politicalCommitments"),
+            ("permissions", "permissions"),
+            ("proposed", "proposed"),
+            ("practices", "practices"),
+            ("lapsed", "lapsed"),
+            ("other-provisions", "otherProvisions"),
+        )
+    }
+)
 MARKED = re.compile(r"(\d[\d,]*)<!-- figure: ([a-z-]+) -->")
 # A count of triples or quads written out in the prose ("8,096 distinct triples").
 COUNT_IN_PROSE = re.compile(

@@ -192,43 +192,127 @@ def us_to_israel_obligations(g: Graph) -> set[URIRef]:
 # --- one check per query: the query's answer against the data ------------------------------
 
 
+# Query 01: the kinds a US provision is counted under, in order of precedence.
+PROPOSED_STAGES = {
+    STATUS.proposed,
+    STATUS["under-negotiation"],
+    STATUS.introduced,
+    STATUS["in-committee"],
+    STATUS["passed-one-chamber"],
+    STATUS.denied,
+}
+ENDED = LAPSED | {STATUS.superseded}
+LIVE = {STATUS["in-force"], STATUS.enacted}
+BINDING = Namespace("https://w3id.org/pactgraph/vocab/bindingness/")
+
+
+def provision_kind(g: Graph, o: URIRef) -> str:
+    """Query 01's column for one provision, decided in Python from the same definitions."""
+    under = set(g.objects(o, PACT.arisesUnder))
+
+    def proposal(i: object) -> bool:
+        return (
+            (i, RDF.type, PACT.ProposedFramework) in g
+            or ((i, RDF.type, PACT.Bill) in g and (i, PACT.status, STATUS.enacted) not in g)
+            or bool(set(g.objects(i, PACT.status)) & PROPOSED_STAGES)
+        )
+
+    if any(proposal(i) for i in under):
+        return "proposed"
+    statuses = set(g.objects(o, PACT.obligationStatus)) | {
+        s for i in under for s in g.objects(i, PACT.status)
+    }
+    if statuses & ENDED:
+        return "lapsed"
+    types = set(g.objects(o, RDF.type))
+    if (
+        PACT.Duty in types
+        and (o, PACT.bindingness, BINDING["legally-binding"]) in g
+        and any(set(g.objects(i, PACT.status)) & LIVE for i in under)
+    ):
+        return "legalDutiesInForce"
+    if PACT.PoliticalCommitment in types:
+        return "politicalCommitments"
+    if PACT.Permission in types:
+        return "permissions"
+    return "otherProvisions"
+
+
+KINDS = (
+    "legalDutiesInForce",
+    "politicalCommitments",
+    "permissions",
+    "proposed",
+    "practices",
+    "lapsed",
+    "otherProvisions",
+)
+
+
+# Query 05 spells the kinds of query 01's columns in words.
+KIND_WORDS = {
+    "legalDutiesInForce": "legal duty in force",
+    "politicalCommitments": "political commitment",
+    "permissions": "permission",
+    "proposed": "proposed",
+    "lapsed": "lapsed",
+    "otherProvisions": "other",
+}
+
+
 def check_01(rows: list[Row], g: Graph) -> None:
-    us, israel = side(g, ACTOR["united-states"]), side(g, ACTOR.israel)
-    # Owed now: an obligation whose own status says it lapsed (suspended, say) does not count.
-    defense = [
-        o
-        for o in g.subjects(PACT.obligationType, OT.defense)
-        if g.value(o, PACT.bearer) in us and not set(g.objects(o, PACT.obligationStatus)) & LAPSED
-    ]
-    expected = {
-        (str(b), str(t), str(g.value(o, PACT.provision)))
-        for o in defense
-        for b in g.objects(o, PACT.beneficiary)
-        for t in g.objects(o, PACT.arisesUnder)
-    }
-    owed = [row for row in rows if int(row["defenseObligations"] or 0) > 0]
-    assert {(r["partner"], r["treaty"], r["provision"]) for r in owed} == expected
-    assert str(ACTOR.japan) in column(owed, "partner")
-    assert str(ACTOR.israel) not in column(owed, "partner")
-    # ANZUS is in force, but the US obligation to New Zealand has been suspended since 1986.
-    assert str(ACTOR.australia) in column(owed, "partner")
-    # (New Zealand may still be owed defence under another treaty, the Manila Pact.)
-    assert (str(ACTOR["new-zealand"]), str(INSTRUMENT["anzus-treaty"])) not in {
-        (r["partner"], r["treaty"]) for r in owed
-    }
-    (israel_row,) = [row for row in rows if row["partner"] == str(ACTOR.israel)]
-    assert israel_row["defenseObligations"] == "0" and israel_row["treaty"] is None
-    cooperation = narrower_types(g, OT["cooperation-provision"])
-    expected_cooperation = {
-        o for o in us_to_israel_obligations(g) if g.value(o, PACT.obligationType) in cooperation
-    }
-    assert int(israel_row["cooperationObligations"]) == len(expected_cooperation) > 0
-    shared = {
-        i
-        for i in g.subjects(PACT.party, None)
-        if set(g.objects(i, PACT.party)) & israel and set(g.objects(i, PACT.party)) & us
-    }
-    assert int(israel_row["sharedInstruments"]) == len(shared)
+    us = side(g, ACTOR["united-states"])
+    states = members(g, PACT.State) - {ACTOR["united-states"]}
+
+    def partners_of(actors: Iterable[object]) -> set[URIRef]:
+        actors = set(actors)
+        return {s for s in states if actors & side(g, s)}
+
+    expected: dict[str, Counter[str]] = {}
+    defense: Counter[str] = Counter()
+    treaties: dict[str, set[str]] = {}
+    for o in members(g, PACT.Provision):
+        if g.value(o, PACT.bearer) not in us:
+            continue
+        kind = provision_kind(g, o)
+        for partner in partners_of(g.objects(o, PACT.beneficiary)):
+            expected.setdefault(str(partner), Counter())[kind] += 1
+            if kind == "legalDutiesInForce" and (o, PACT.obligationType, OT.defense) in g:
+                defense[str(partner)] += 1
+                treaties.setdefault(str(partner), set()).update(
+                    str(g.value(i, RDFS.label)) for i in g.objects(o, PACT.arisesUnder)
+                )
+    for practice in members(g, PACT.Practice):
+        if set(g.objects(practice, PROV.wasAssociatedWith)) & us:
+            for partner in partners_of(g.objects(practice, PACT.concerns)):
+                expected.setdefault(str(partner), Counter())["practices"] += 1
+    # One row per partner state, each provision in exactly one column.
+    assert [row["partner"] for row in rows].count(str(ACTOR.israel)) == 1
+    assert {row["partner"] for row in rows} == set(expected)
+    for row in rows:
+        found = {kind: int(row[kind]) for kind in KINDS}
+        assert found == {kind: expected[row["partner"]][kind] for kind in KINDS}, row["partner"]
+        assert int(row["defenseDutiesInForce"]) == defense[row["partner"]]
+        assert set(filter(None, (row["defenseTreaties"] or "").split("; "))) == treaties.get(
+            row["partner"], set()
+        )
+    by_partner = {row["partner"]: row for row in rows}
+    # Semantic anchors: Japan and Australia are owed a defence duty in force; Israel is not,
+    # nor is New Zealand since the 1986 suspension (its duty is counted as lapsed).
+    for owed in (ACTOR.japan, ACTOR.australia):
+        assert int(by_partner[str(owed)]["defenseDutiesInForce"]) >= 1
+    israel = by_partner[str(ACTOR.israel)]
+    assert israel["defenseDutiesInForce"] == "0" and not israel["defenseTreaties"]
+    # New Zealand: the ANZUS duty towards it is lapsed (suspended in 1986); a duty in force
+    # may still come from another treaty (the Manila Pact), never from ANZUS.
+    new_zealand = by_partner[str(ACTOR["new-zealand"])]
+    assert int(new_zealand["lapsed"]) >= 1
+    assert "ANZUS" not in (new_zealand["defenseTreaties"] or "")
+    # What the audit (F4) found inflating the old headline is now counted apart: bills and
+    # the denied proposal, and practices, are never counted as duties in force.
+    assert int(israel["proposed"]) > 0 and int(israel["practices"]) > 0
+    # A reported total is a figure, not a provision: none of them is counted.
+    assert not members(g, PACT.AssistanceFigure) & members(g, PACT.Provision)
 
 
 def check_02(rows: list[Row], g: Graph) -> None:
@@ -297,7 +381,11 @@ def check_05(rows: list[Row], g: Graph) -> None:
         node = URIRef(row["obligation"])
         assert row["obligationType"] == str(g.value(node, PACT.obligationType))
         assert row["instrument"] == str(min(g.objects(node, PACT.arisesUnder)))
+        assert row["kind"] == KIND_WORDS[provision_kind(g, node)]
     assert OT.defense not in {g.value(o, PACT.obligationType) for o in obligations}
+    # Grouped by kind: each kind forms one block of rows.
+    order = [row["kind"] for row in rows]
+    assert order == sorted(order)
 
 
 def check_06(rows: list[Row], g: Graph) -> None:
@@ -623,6 +711,29 @@ def check_23(rows: list[Row], g: Graph) -> None:
     assert sum(r["designated"] == "1996-07-21" for r in rows) == 6
 
 
+def check_24(rows: list[Row], g: Graph) -> None:
+    article = SOURCE["factually-article"]
+    named = set(g.objects(article, SCHEMA.mentions)) & members(g, PACT.CooperationMeans)
+    assert {row["instrument"] for row in rows} == iris(named)
+    assert len(rows) == len(named)  # one row each
+    claims = {c for c in g.subjects(PACT.statedIn, article) if (c, RDF.type, PACT.Claim) in g}
+    for row in rows:
+        node = URIRef(row["instrument"])
+        assert row["kind"] == str(most_specific_type(g, node, PACT.CooperationMeans))
+        expected = {
+            c
+            for c in claims
+            if node in set(g.objects(c, PACT.supports)) | set(g.objects(c, PACT.disputes))
+        }
+        assert int(row["articleClaims"]) == len(expected)
+    # The article's "instruments" include a treaty it only invokes as a model, a bill in
+    # committee and a denied proposal: none of these is a US-Israel instrument in force.
+    assert {
+        str(INSTRUMENT["north-atlantic-treaty"]),
+        str(INSTRUMENT["proposed-20-year-framework"]),
+    } <= {row["instrument"] for row in rows}
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -647,6 +758,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "21-qualified-by-constitutional-processes.rq": check_21,
     "22-commitments-without-a-treaty.rq": check_22,
     "23-mnna-designations.rq": check_23,
+    "24-article-mentions.rq": check_24,
 }
 
 

@@ -454,14 +454,16 @@ def _obligation(data: LinkedData, node: Any, linker: Linker) -> ObligationRef:
 def _obligation_sections(
     data: LinkedData, node: ox.NamedNode, linker: Linker
 ) -> list[tuple[str, list[ObligationRef]]]:
-    # Heading -> the property that ties an obligation to this node. Instruments list what
-    # arises under them; actors what they owe and what is owed to them.
+    # Heading -> the property that ties a provision to this node. Instruments list what
+    # arises under them; actors the provisions they bear and those in their favour. A
+    # provision may be a duty, a permission or a political commitment (each card shows its
+    # modality), so the headings do not say "bound".
     wanted: dict[str, ox.NamedNode] = {}
     if data.is_a(node, INSTRUMENT_CLASS):
-        wanted["Obligations under this instrument"] = ARISES_UNDER
+        wanted["Provisions under this instrument"] = ARISES_UNDER
     if data.is_a(node, ACTOR_CLASS):
-        wanted["What it is bound to (obligations it bears)"] = BEARER
-        wanted["What others are bound to do for it"] = BENEFICIARY
+        wanted["Provisions it bears (duties, permissions, commitments)"] = BEARER
+        wanted["Provisions in its favour"] = BENEFICIARY
     sections = []
     for heading, prop in wanted.items():
         found = [_obligation(data, o, linker) for o in data.subjects(prop, node)]
