@@ -39,7 +39,8 @@ CONSTRAINTS = (
     SH["class"], SH.datatype, SH.nodeKind, SH.minCount, SH.maxCount, SH.minInclusive,
     SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.pattern, SH.languageIn, SH["in"],
     SH.hasValue, SH["not"], SH["or"], SH["and"], SH.xone, SH.node, SH.qualifiedValueShape,
-    SH.uniqueLang, SH.equals, SH.disjoint, SH.lessThan, SH.minLength, SH.maxLength, SH.closed,
+    SH.uniqueLang, SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals, SH.minLength,
+    SH.maxLength, SH.closed,
 )  # fmt: skip
 
 
@@ -284,3 +285,25 @@ def test_every_property_constraint_fails_in_some_invalid_fixture() -> None:
         if parameter in parameters and (name(shape), path, component(parameter)) not in broken
     )
     assert untested == []
+
+
+def test_every_sh_class_is_within_the_range_of_its_path() -> None:
+    """Review I2/I7: a shape is never weaker than the ontology. Where a property has an
+    ``rdfs:range``, each ``sh:class`` on a property shape of that path is the range or one of
+    its subclasses (otherwise SHACL passes a value the reasoner then retypes silently)."""
+    model = hierarchy()
+
+    def within(cls: Node, bound: Node) -> bool:
+        return cls == bound or bound in model.transitive_objects(cls, RDFS.subClassOf)
+
+    looser = sorted(
+        f"{name(shape)} {path.n3()} sh:class {cls.n3()} but rdfs:range {rng.n3()}"
+        for shape, path in shapes().subject_objects(SH.path)
+        if isinstance(path, URIRef)
+        for cls in shapes().objects(shape, SH["class"])
+        for rng in model.objects(path, RDFS.range)
+        if not within(cls, rng)
+    )
+    assert looser == []
+    # So the check cannot pass vacuously.
+    assert len(list(shapes().subjects(SH["class"], None))) > 30

@@ -48,6 +48,7 @@ from pactgraph.namespaces import prefixes
 from pactgraph.release import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 from pactgraph.terms import rdflib_dataset
+from pactgraph.versions import past_ontology_files
 
 ONTOLOGY_IRI = BASE_IRI + "ontology"
 BASENAME = "pactgraph"
@@ -479,6 +480,8 @@ def release_content(
         running.note(f"{len(files)} files" + (" and the store" if store_dir else ""))
     # The licences and this release's citation; the patch from the predecessor, if one.
     files.update(release_files(version))
+    # Past ontology versions, as they were (served at /ontology/<version>).
+    files.update(past_ontology_files(settings))
     patch = changes_files(change) if change is not None else {}
     files.update(patch)
     # VoID/DCAT measured from these very files, and the ontology/vocabulary HTML pages.

@@ -130,7 +130,14 @@ class DataFiles:
     @classmethod
     def discover(cls, settings: Settings = SETTINGS) -> DataFiles:
         vocab = turtle_files(settings.vocab_dir)
-        ontology = [p for p in turtle_files(settings.ontology_dir) if p not in vocab]
+        # Past versions (ontology/versions/) are served as they were, never merged with the
+        # live ontology: their axioms would contradict the current ones.
+        past = settings.ontology_versions_dir
+        ontology = [
+            p
+            for p in turtle_files(settings.ontology_dir)
+            if p not in vocab and not p.is_relative_to(past)
+        ]
         return cls(ontology=ontology, vocab=vocab, graph=turtle_files(settings.graph_dir))
 
 

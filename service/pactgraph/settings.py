@@ -41,6 +41,11 @@ class Settings:
         return self.root / "ontology"
 
     @property
+    def ontology_versions_dir(self) -> Path:
+        """Past ontology versions, kept byte for byte and never loaded with the live model."""
+        return self.root / "ontology" / "versions"
+
+    @property
     def vocab_dir(self) -> Path:
         return self.root / "ontology" / "vocab"
 

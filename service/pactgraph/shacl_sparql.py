@@ -449,6 +449,21 @@ def _pattern(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list[
     )
 
 
+def _less_or_equal(c: Compiler, shape: Node, arg: Node, focus: str, pn, path) -> list[Check]:
+    """sh:lessThanOrEquals: each value is <= every value of the other property (SHACL 4.5.4)."""
+    if path is None:
+        raise UnsupportedShapeError(shape, "sh:lessThanOrEquals on a node shape")
+    other, term = c.fresh(), sparql_term(arg, shape)
+    return c._value_check(
+        shape,
+        SH.LessThanOrEqualsConstraintComponent,
+        focus,
+        pn,
+        path,
+        lambda v: _fill("violation-not-less-or-equal", focus=focus, value=v, x=term, other=other),
+    )
+
+
 def _one_of(shape: Node, terms: Iterable[Node], value: str) -> str:
     tests = [_fill("same-term", value=value, x=sparql_term(t, shape)) for t in terms]
     return _fill("violation-not-in", x=_joined("or", tests) or _fill("false"))
@@ -571,6 +586,7 @@ _HANDLERS: dict[URIRef, Handler] = {
     SH.minCount: _min_count,
     SH.maxCount: _max_count,
     SH.qualifiedValueShape: _qualified,
+    SH.lessThanOrEquals: _less_or_equal,
 }
 
 

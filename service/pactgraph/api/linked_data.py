@@ -476,7 +476,23 @@ def ontology_part(request: Request, name: str) -> Response:
     iri = f"{BASE_IRI}ontology/{name}"
     data = _data(request)
     triples = data.graph(f"{GRAPH_IRI_BASE}ontology/{name}") or _versioned_ontology_graph(data, iri)
+    if not triples:
+        # A past version, kept in the release as the file it was published as.
+        triples = _past_version_triples(str(request.app.state.release.path), name)
     return _document(request, iri, triples, name, generated_page=ONTOLOGY_DOC)
+
+
+@lru_cache(maxsize=8)
+def _past_version_triples(release_dir: str, name: str) -> list[ox.Triple]:
+    """The triples of ``ontology-<name>.ttl`` in a release ([] when it holds no such file)."""
+    from pactgraph.versions import past_file_name
+
+    file_name = past_file_name(name)
+    path = Path(release_dir) / file_name if file_name else None
+    if path is None or not path.is_file():
+        return []
+    quads = ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE)
+    return sorted({q.triple for q in quads}, key=str)
 
 
 @lru_cache(maxsize=4)
