@@ -189,10 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {stats.throughput:,.0f} | {stats.percentile(50):.2f} | "
             f"{stats.percentile(99):.2f} | {ratio:.1f} | {stats.errors} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    sb.emit_report("\n".join(lines) + "\n", args.out)
     return 0
 
 

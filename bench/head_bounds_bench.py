@@ -108,10 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {stock.throughput:,.0f} | {bounded.throughput:,.0f} | {ratio:.2f} | "
             f"{stock.percentile(99):.2f} | {bounded.percentile(99):.2f} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    sb.emit_report("\n".join(lines) + "\n", args.out)
     return 0
 
 

@@ -282,6 +282,13 @@ def drive_wrk(
     )
 
 
+def emit_report(text: str, out: Path | None) -> None:
+    """Print a benchmark's Markdown report and write it to ``out`` when given."""
+    print(text)
+    if out:
+        out.write_text(text, encoding="utf-8")
+
+
 def median_round(rounds: list[Stats]) -> Stats:
     """The round with the median throughput (its latencies with it), of an odd number.
 

@@ -77,7 +77,7 @@ def serve(release: Release, log_path: Path | None = None, **overrides: Any) -> I
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_serving(url, proc)
+        wait_until_serving(url, proc)
         yield url
     finally:
         proc.terminate()
@@ -91,8 +91,11 @@ def serve(release: Release, log_path: Path | None = None, **overrides: Any) -> I
             stderr.close()
 
 
-def _wait_until_serving(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+def wait_until_serving(
+    url: str, proc: subprocess.Popen[bytes], timeout_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Return once ``url``'s ``/healthz`` answers 200; raise if ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited with status {proc.returncode} on start-up")

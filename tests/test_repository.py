@@ -1,7 +1,7 @@
 """The repository works on any machine: no tracked file points into one machine's folders.
 
-A path such as ``/work/…`` or ``/home/<user>/…`` in a test, a script or committed benchmark
-output works only where it was written. System paths a script legitimately uses
+A path into a work folder, a home folder or another checkout, in a test, a script or
+committed benchmark output, works only where it was written. System paths a script legitimately uses
 (``/usr/bin/env``, Debian's chromium, Virtuoso's packaged ini, ``/tmp`` for scratch) are not
 machine-specific and are allowed.
 """

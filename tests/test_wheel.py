@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import httpx
 import pytest
 from browser import WAIT_MS, needs_browser
 from click.testing import CliRunner
+from service_fixtures import wait_until_serving
 
 from pactgraph.cli import main
 from pactgraph.settings import Settings
@@ -164,15 +164,11 @@ def served(installed: InstalledWheel) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVE_START_S
-        while True:
-            assert proc.poll() is None, (installed.elsewhere / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the installed service did not start in time"
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+        try:
+            wait_until_serving(url, proc, SERVE_START_S)
+        except RuntimeError as error:
+            log.flush()
+            raise AssertionError((installed.elsewhere / "serve.log").read_text()) from error
         yield url
     finally:
         proc.terminate()
