@@ -24,8 +24,10 @@ from pactgraph.api.access import AccessLog
 from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
 from pactgraph.api.fastpath import FastPath
+from pactgraph.api.inline import InlineRunner
 from pactgraph.api.security_headers import SecureSend
 from pactgraph.api.validation import ValidationPool
+from pactgraph.api.workers import WorkerPool
 from pactgraph.backends import make_backend
 from pactgraph.release import Release, verify_release
 
@@ -138,6 +140,12 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
     app.state.known_graphs = set(sizes)
     app.state.description_cache = {}
     app.state.result_cache = ResultCache(config.result_cache_bytes)
+    # The embedded store, read-only, for queries bounded by construction (None: off).
+    app.state.inline = (
+        InlineRunner(release.store_path, config, set(sizes))
+        if config.inline_rows > 0 and isinstance(pool, WorkerPool)
+        else None
+    )
 
     @app.exception_handler(ClientDisconnect)
     async def client_gone(request: Request, error: ClientDisconnect) -> PlainTextResponse:
@@ -164,6 +172,8 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
                 "held_answer_bytes": getattr(pool, "buffered", 0),
                 "network_sandbox": pool.sandboxed,
                 "result_cache": app.state.result_cache.stats(),
+                # Queries answered in this process (pactgraph.api.inline; None: off).
+                "inline": app.state.inline.stats() if app.state.inline else None,
                 # Requests answered by the fast path (None: it is switched off).
                 "fast_path_answers": app.fast_path.answered if app.fast_path else None,
                 # POST /validate's own workers (none until the first upload).

@@ -142,6 +142,20 @@ def _config_option(
     click.IntRange(min=1),
     "Most results a /validate report lists; a longer one is cut and says so.",
 )
+@_config_option(
+    "--inline-rows",
+    "inline_rows",
+    click.IntRange(min=0),
+    "Answer queries bounded by construction (one triple pattern from a constant subject or "
+    "object) in the HTTP process up to this many rows; more, or any other query: a worker. "
+    "0: every query in a worker.",
+)
+@_config_option(
+    "--inline-bytes",
+    "inline_bytes",
+    click.IntRange(min=1),
+    "Largest answer in bytes given in the HTTP process (more: a worker answers).",
+)
 @click.option(
     "--fast-path/--no-fast-path",
     "fast_path",

@@ -85,6 +85,12 @@ class ServiceConfig:
     # Cache-Control max-age on GET query answers (releases are immutable; a new one is served
     # under a new ETag, so a modest age only bounds how long a client skips revalidation).
     cache_max_age_s: int = 300
+    # Queries bounded by construction (one triple pattern scanned from a constant subject or
+    # object; pactgraph.api.inline) are answered in the HTTP process when their answer stays
+    # within these many rows and bytes; over either, or of any other shape, a worker answers.
+    # 0 rows: every query goes to a worker.
+    inline_rows: int = 500
+    inline_bytes: int = 64 * 1024
     # Answer GET/HEAD /sparql queries before FastAPI (pactgraph.api.fastpath): the same
     # bytes, a fraction of the work. False sends every request through FastAPI.
     fast_path: bool = True

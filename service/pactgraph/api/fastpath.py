@@ -139,6 +139,11 @@ class FastPath:
         ):
             if names_any_tag(if_none_match):  # `*`: an answer exists, so 304
                 cached = None
+            elif len(cached.body) > self.state.config.chunk_size:  # streamed, as on FastAPI
+                response = cache_hit(plan, cached, method, self.state.config)
+                cors_send = partial(self.cors.send, send=send, request_headers=Headers(scope=scope))
+                await response(scope, receive, cors_send)
+                return response.status_code
         else:
             try:
                 response = await run_query(plan, method, self.state)

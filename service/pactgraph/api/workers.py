@@ -333,8 +333,13 @@ def execute(
     allows_service: Callable[[str], bool],
     row_cap: int,
     max_answer_bytes: int = 2**62,
+    raise_caps: bool = False,
 ) -> Reply:
     """Vet, run and serialise one query against ``store`` (in the calling process).
+
+    ``raise_caps``: an answer over ``row_cap`` or ``max_answer_bytes`` raises
+    :class:`RowCapExceeded` or :class:`AnswerTooLarge` instead of giving its 422 (the
+    bounded in-process path, :mod:`pactgraph.api.inline`, then hands the task to a worker).
 
     >>> execute(Store(), QueryTask("ASK {}"), set(), lambda iri: False, 10).body
     b'{"head":{},"boolean":true}'
@@ -360,6 +365,8 @@ def execute(
     try:
         body = serialize_capped(result, fmt, row_cap, max_answer_bytes)
     except AnswerTooLarge:
+        if raise_caps:
+            raise
         return Reply.error(
             422,
             f"The answer is larger than {max_answer_bytes} bytes, this endpoint's limit; "
@@ -380,6 +387,8 @@ def execute(
             f"so it cannot be given as {fmt.media_type}; ask for JSON ({json_type}) instead.",
         )
     except RowCapExceeded:
+        if raise_caps:
+            raise
         unit = "triples" if kind == "graph" else "rows"
         return Reply.error(
             422,
@@ -749,6 +758,7 @@ class HeldAnswer:
     dropped (a client that went away)."""
 
     def __init__(self, body: bytes, chunk: int, pool: WorkerPool) -> None:
+        self.body = body  # the whole answer (the result cache keeps it when it may)
         self._view = memoryview(body)
         self._chunk = chunk
         self._offset = 0
