@@ -101,7 +101,7 @@ def prepare(size: str, work: Path, seed: int, budget: float) -> Path:
 
 
 def servers_for(
-    dist: Path, size: str, work: Path, with_rdflib: bool, extra: list[str]
+    dist: Path, size: str, work: Path, with_rdflib: bool, extra: list[str], also: list[str]
 ) -> dict[str, tuple[list[str], int, str]]:
     """name -> (command, port, path) of every server under test."""
     from pactgraph.release import latest_release
@@ -140,6 +140,10 @@ def servers_for(
             "/query",
         ),
     }
+    for more in also:  # more uncached pactgraph columns (e.g. the service before a change)
+        port = sb.free_port()
+        command = [*serve, "--port", str(port), "--result-cache", "0", *shlex.split(more)]
+        servers[f"pactgraph `--result-cache 0 {more}`"] = (command, port, "/sparql")
     if with_rdflib:
         servers[RDFLIB] = (
             [
@@ -159,6 +163,35 @@ def servers_for(
     return servers
 
 
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(pid: int) -> set[int]:
+    """``pid`` and its descendants (the query workers), from ``/proc``."""
+    found = {pid}
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as children:
+                for child in children.read().split():
+                    found |= _process_tree(int(child))
+    except OSError:
+        pass
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a server process and its children (all threads)."""
+    ticks = 0
+    for member in _process_tree(pid):
+        try:
+            with open(f"/proc/{member}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / TICKS_PER_S
+
+
 def check_rows(port: int, path: str, queries: list[str]) -> int | None:
     """The rows of the first queries summed (None if one failed): the servers must agree."""
     total = 0
@@ -176,8 +209,14 @@ def measure(
     work: Path,
     args: argparse.Namespace,
     with_rdflib: bool,
-) -> tuple[dict[str, dict[str, sb.Stats]], dict[str, dict[str, int | None]], list[float]]:
-    """Per workload and server: the median round, the rows checked; the load averages seen."""
+) -> tuple[
+    dict[str, dict[str, sb.Stats]],
+    dict[str, dict[str, int | None]],
+    dict[str, dict[str, float]],
+    list[float],
+]:
+    """Per workload and server: the median round, the rows checked, the CPU seconds per
+    request in that round (the server and its worker processes); the load averages seen."""
     from pactgraph.release import latest_release
 
     release = latest_release(dist)
@@ -190,38 +229,45 @@ def measure(
         AGGREGATE: [(QUERIES / "aggregate.rq").read_text(encoding="utf-8")],
     }
     extra = shlex.split(args.pactgraph_args) if args.pactgraph_args else []
-    servers = servers_for(dist, size, work, with_rdflib, extra)
+    servers = servers_for(dist, size, work, with_rdflib, extra, args.also)
     results: dict[str, dict[str, sb.Stats]] = {w: {} for w in workloads}
     rows: dict[str, dict[str, int | None]] = {w: {} for w in workloads}
+    cpu: dict[str, dict[str, float]] = {w: {} for w in workloads}
     loads = [os.getloadavg()[0]]
     warm_up = max(1, round(min(2.0, args.duration / 5)))
     with ExitStack() as stack:
+        pids = {}
         for name, (command, port, path) in servers.items():
             log = work / f"first-time-{size}-{name.split()[0]}-{port}.log"
-            stack.enter_context(scale_bench.process(command, port, path, log))
+            pids[name] = stack.enter_context(scale_bench.process(command, port, path, log)).pid
         for workload, texts in workloads.items():
             for name, (_, port, path) in servers.items():
                 rows[workload][name] = check_rows(port, path, texts[: args.check])
                 server = sb.Server(name, (), path)
                 sb.drive_wrk(server, port, texts, args.connections, warm_up, work, False)
             rounds: dict[str, list[sb.Stats]] = {name: [] for name in servers}
+            cpu_per_request: dict[tuple[str, int], float] = {}
             for n in range(args.rounds):
                 for name, (_, port, path) in servers.items():
                     if name == RDFLIB and n > 0:
                         continue  # one round: it is shown for scale
                     server = sb.Server(name, (), path)
+                    began = cpu_seconds(pids[name])
                     stats = sb.drive_wrk(
                         server, port, texts, args.connections, args.duration, work, False
                     )
+                    used = cpu_seconds(pids[name]) - began
+                    cpu_per_request[(name, len(rounds[name]))] = used / max(1, stats.ok)
                     rounds[name].append(stats)
                     print(
                         f"{size} {workload[:40]:40} {name:30} {stats.throughput:9.1f}/s",
                         file=sys.stderr,
                     )
             for name, measured in rounds.items():
-                results[workload][name] = sb.median_round(measured)
+                results[workload][name] = median = sb.median_round(measured)
+                cpu[workload][name] = cpu_per_request[(name, measured.index(median))]
             loads.append(os.getloadavg()[0])
-    return results, rows, loads
+    return results, rows, cpu, loads
 
 
 def _cell(stats: sb.Stats, reference: sb.Stats | None) -> str:
@@ -234,9 +280,14 @@ def _cell(stats: sb.Stats, reference: sb.Stats | None) -> str:
     )
 
 
+def _cpu_cell(used: float, reference: float | None) -> str:
+    ratio = f" ({reference / used:.2f}x)" if reference and used else ""
+    return f"{used * 1e6:,.0f} µs{ratio}"
+
+
 def render(
     command: str,
-    by_size: dict[str, tuple[dict[str, dict[str, sb.Stats]], dict[str, dict], list[float]]],
+    by_size: dict[str, tuple[dict[str, dict[str, sb.Stats]], dict, dict, list[float]]],
     args: argparse.Namespace,
 ) -> str:
     """The Markdown report: per size the issue's table, then the targets."""
@@ -257,7 +308,7 @@ def render(
         f"{args.seed}).",
         "",
     ]
-    for size, (results, rows, loads) in by_size.items():
+    for size, (results, rows, cpu, loads) in by_size.items():
         names = list(next(iter(results.values())))
         loads_text = ", ".join(f"{load:.2f}" for load in loads)
         out += [
@@ -280,6 +331,23 @@ def render(
                 _cell(by_server[name], None if name == OXIGRAPH else reference) for name in names
             ]
             out.append(f"| {workload} | {shown} | " + " | ".join(cells) + " |")
+        out += [
+            "",
+            "CPU time per request (user + system, the server process and its query workers, "
+            "from `/proc`, in the same median round; in brackets the Oxigraph server's CPU per "
+            "request over this one's, i.e. the throughput ratio the two would have on an "
+            "otherwise idle machine where both could use every core):",
+            "",
+            "| workload | " + " | ".join(names) + " |",
+            "|---|" + "---:|" * len(names),
+        ]
+        for workload, by_server in cpu.items():
+            reference = by_server.get(OXIGRAPH)
+            cells = [
+                _cpu_cell(by_server[name], None if name == OXIGRAPH else reference)
+                for name in names
+            ]
+            out.append(f"| {workload} | " + " | ".join(cells) + " |")
         out += ["", "Targets (issue 18), `--result-cache 0` against the Oxigraph server:", ""]
         for workload, by_server in results.items():
             ours, theirs = by_server[UNCACHED], by_server[OXIGRAPH]
@@ -306,6 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", type=int, default=20, help="queries per workload checked")
     parser.add_argument(
         "--pactgraph-args", default="", help="extra `pactgraph serve` arguments (both modes)"
+    )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="ARGS",
+        help="another uncached pactgraph column with these `serve` arguments (repeatable)",
     )
     parser.add_argument("--work", type=Path, default=None, help="scratch folder, reused")
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown here")

@@ -56,6 +56,8 @@ def _portable(profile: str) -> str:
     the standard library as ``<stdlib>/``, so committed results name no machine's folders."""
     stdlib = sysconfig.get_paths()["stdlib"]
     return profile.replace(f"{REPO}/", "").replace(f"{stdlib}/", "<stdlib>/")
+
+
 STAGES = ("load", "validate", "reason", "dump")  # the order of a real build
 SHAPES = ("lookup", "two-hop", "aggregate")
 TARGET_BUILD_S = 120.0
@@ -167,10 +169,12 @@ def run_stages(root: Path, dist: Path, budget: float, profile: str | None = None
 
 
 @contextmanager
-def process(command: list[str], port: int, path: str, log: Path) -> Iterator[None]:
+def process(
+    command: list[str], port: int, path: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server command and wait (up to 10 minutes: 1M-triple loads) for ``ASK {}``."""
-    with sb.process(command, port, path, log, startup_timeout=600):
-        yield
+    with sb.process(command, port, path, log, startup_timeout=600) as proc:
+        yield proc
 
 
 def serve_all(

@@ -152,8 +152,9 @@ def _get(port: int, path: str, query: str) -> tuple[int, bytes]:
 @contextmanager
 def process(
     command: list[str], port: int, path: str, log: Path, startup_timeout: float = STARTUP_TIMEOUT_S
-) -> Iterator[None]:
-    """Start a server command (its port already in it) and wait until it answers ``ASK {}``.
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server command (its port already in it) and wait until it answers ``ASK {}``;
+    yields the process.
 
     Shared with ``scale_bench.py``, so both benchmarks start and stop servers the same way.
     """
@@ -173,7 +174,7 @@ def process(
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{command} did not start; see {log}")
                 time.sleep(0.2)
-            yield
+            yield proc
         finally:
             proc.terminate()
             try:

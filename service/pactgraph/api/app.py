@@ -9,6 +9,7 @@ the release, the config and the pools on ``app.state``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -99,13 +100,17 @@ def graph_sizes(release: Release) -> dict[str, int]:
     return sizes
 
 
-def create_app(release: Release, config: ServiceConfig | None = None) -> Service:
+def create_app(
+    release: Release, config: ServiceConfig | None = None, verify: bool = True
+) -> Service:
     """The service over ``release``: ``/sparql``, ``/healthz``, the dumps and the UI routers.
 
     Raises :class:`pactgraph.release.ReleaseCorrupt` when a file of the release does not
-    match its ``SHA256SUMS``: a corrupted release is refused, never served.
+    match its ``SHA256SUMS``: a corrupted release is refused, never served. ``verify=False``
+    skips that check (a process of ``serve --http-processes`` whose parent made it).
     """
-    verify_release(release)
+    if verify:
+        verify_release(release)
     config = config or ServiceConfig()
     sizes = graph_sizes(release)
     # The embedded worker pool, or a remote store with `serve --backend` (pactgraph.backends).
@@ -171,6 +176,9 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
                 # Finished answers held for clients still reading them (embedded pool).
                 "held_answer_bytes": getattr(pool, "buffered", 0),
                 "network_sandbox": pool.sandboxed,
+                # Which HTTP process answered (serve --http-processes: each has its own
+                # workers, caches and counters, all shown here for that process).
+                "pid": os.getpid(),
                 "result_cache": app.state.result_cache.stats(),
                 # Queries answered in this process (pactgraph.api.inline; None: off).
                 "inline": app.state.inline.stats() if app.state.inline else None,

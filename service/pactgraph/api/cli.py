@@ -143,6 +143,13 @@ def _config_option(
     "Most results a /validate report lists; a longer one is cut and says so.",
 )
 @_config_option(
+    "--http-processes",
+    "http_processes",
+    click.IntRange(min=1),
+    "HTTP server processes sharing the port, each with its own --workers query workers, "
+    "result cache and answer memory.",
+)
+@_config_option(
     "--inline-rows",
     "inline_rows",
     click.IntRange(min=0),
@@ -213,6 +220,16 @@ def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
     )
     from pactgraph.release import ReleaseCorrupt
 
+    if config.http_processes > 1:
+        from pactgraph.api.processes import serve_processes
+        from pactgraph.release import verify_release
+
+        try:
+            verify_release(release)  # once, here: each process trusts it
+        except ReleaseCorrupt as error:
+            raise click.ClickException(str(error)) from None
+        serve_processes(release, config, host, port)
+        return
     try:
         app = create_app(release, config)
     except ReleaseCorrupt as error:  # a damaged release is refused, with what is wrong

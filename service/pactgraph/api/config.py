@@ -85,6 +85,10 @@ class ServiceConfig:
     # Cache-Control max-age on GET query answers (releases are immutable; a new one is served
     # under a new ETag, so a modest age only bounds how long a client skips revalidation).
     cache_max_age_s: int = 300
+    # HTTP server processes sharing the listening socket (``pactgraph serve``), each with its
+    # own query workers (max_concurrent of them), result cache and held-answer budget: every
+    # per-process limit below holds in each. One Python process uses one core for HTTP.
+    http_processes: int = 1
     # Queries bounded by construction (one triple pattern scanned from a constant subject or
     # object; pactgraph.api.inline) are answered in the HTTP process when their answer stays
     # within these many rows and bytes; over either, or of any other shape, a worker answers.
