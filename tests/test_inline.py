@@ -202,3 +202,50 @@ def test_inline_answers_are_the_workers_bytes(inline_and_workers, media_type: st
     # Both ways were taken: answers within 3 rows inline, longer ones handed to a worker.
     assert after["answered"] > before["answered"]
     assert after["handed_to_workers"] > before["handed_to_workers"]
+
+
+def test_several_http_processes_share_the_port_and_stop_together(mini_release, tmp_path) -> None:
+    """``serve --http-processes 2``: two processes answer on one port (each the whole
+    service, with its own inline path and workers), and SIGTERM stops every one of them."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from pactgraph.api.processes import listening_socket
+
+    probe = listening_socket("127.0.0.1", 0)
+    port = probe.getsockname()[1]
+    probe.close()
+    dist = mini_release.path.parent
+    command = [sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(dist)]
+    command += ["--port", str(port), "--http-processes", "2", "--workers", "1"]
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + LIVENESS_S
+        pids: set[int] = set()
+        while len(pids) < 2:
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:  # a new connection each time: the kernel hands it to either process
+                with httpx.Client(timeout=5) as client:
+                    pids.add(client.get(url + "/healthz").json()["pid"])
+            except httpx.TransportError:
+                time.sleep(0.2)
+        query = "SELECT ?s { ?s a <http://www.w3.org/2002/07/owl#Class> } LIMIT 1"
+        for _ in range(4):
+            with httpx.Client(timeout=LIVENESS_S) as client:
+                assert client.get(url + "/sparql", params={"query": query}).status_code == 200
+        children = {pid for pid in pids if os.path.exists(f"/proc/{pid}")}
+        assert children == pids
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert server.returncode == 0
+    for pid in pids:  # every HTTP process (and so its workers) is gone
+        assert not os.path.exists(f"/proc/{pid}")
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more
