@@ -271,6 +271,8 @@ def measure(
 
 
 def _cell(stats: sb.Stats, reference: sb.Stats | None) -> str:
+    if not stats.ok:
+        return f"no answer within the run{f', {stats.errors} errors' if stats.errors else ''}"
     ratio = ""
     if reference is not None and reference.throughput:
         ratio = f" ({stats.throughput / reference.throughput:.2f}x)"
@@ -345,6 +347,8 @@ def render(
             reference = by_server.get(OXIGRAPH)
             cells = [
                 _cpu_cell(by_server[name], None if name == OXIGRAPH else reference)
+                if results[workload][name].ok
+                else "—"
                 for name in names
             ]
             out.append(f"| {workload} | " + " | ".join(cells) + " |")

@@ -1,29 +1,29 @@
-"""Where a first-time entity lookup's time goes, stage by stage (issue 18).
+"""Where a first-time entity lookup's time goes, stage by stage, before and after (issue 18).
 
 Runs the service's own functions in this process, on a release built from the synthetic
 data (``first_time_bench.prepare``), for ``--count`` distinct lookups (every instrument and
 obligation IRI in turn, each asked once, so no memo or cache helps) and reports the median
-microseconds of each stage:
+microseconds of each stage, for the service with every query on a worker (``before``:
+``--inline-rows 0``) and with its defaults (``after``: a lookup is bounded by construction
+and answered in the HTTP process, :mod:`pactgraph.api.inline`):
 
 - **query string**: percent-decoding the URL's query string into the protocol parameters
   (``url_pairs`` + ``from_pairs``);
 - **plan**: the endpoint's planner (``plan_query``: limits, negotiation, task, cache key and
-  ETag, the determinism check);
-- **query**: the guard and pyoxigraph's evaluation (``store.query`` on the release store,
-  opened read-only, as a worker does);
-- **serialize**: writing the answer (``serialize_capped``: capped TSV, then the requested
-  format, as a worker does);
+  ETag, the determinism check); after, also the bounded-shape check;
+- **execute**: the guard, pyoxigraph's evaluation on the release store opened read-only,
+  the capped TSV and the requested format (``workers.execute``: what a worker does; after,
+  ``InlineRunner.run`` does it in the HTTP process);
 - **hop to a worker and back**: ``WorkerPool.run`` for the same task (pickling the task,
-  the pipe both ways, the event loop's wake-up, the worker's thread) minus the worker's own
-  query and serialize time;
+  the pipe both ways, waking the worker and the event loop) minus ``execute``;
 - **respond**: building the response and passing it through CORS to the ASGI ``send``;
 - **whole app call**: the app as uvicorn calls it (security headers, the fast path, the
-  access-log line), with an ASGI ``send`` that keeps the messages;
+  access-log line), with an ASGI ``send`` that keeps the messages; its CPU time in this
+  process too;
 
 then the **HTTP round trip** measured by wrk with one connection over the same lookups
-(``--no-http`` skips it); what the app call does not explain is uvicorn's protocol, the
-event loop and the sockets. ``--inline`` also times the app with the bounded in-process
-path on (``ServiceConfig.inline_bounded``), when it exists.
+against ``pactgraph serve --result-cache 0`` both ways (``--no-http`` skips it); what the
+app call does not explain is uvicorn's protocol, the event loop, the sockets and wrk.
 
 Usage::
 
@@ -86,39 +86,37 @@ async def _receive() -> dict[str, Any]:
 
 
 async def stages(dist: Path, queries: list[str], config_overrides: dict[str, Any]) -> dict:
-    """Median seconds per stage over ``queries`` (each asked once per stage)."""
+    """Median seconds per stage over ``queries`` (each asked once per stage), for the service
+    with every query on a worker (``before``) and with the bounded in-process path
+    (``after``)."""
     from pyoxigraph import NamedNode, Store
     from starlette.datastructures import Headers
 
     from pactgraph.api.app import create_app
     from pactgraph.api.config import ServiceConfig
+    from pactgraph.api.inline import InlineRunner, bounded_by_construction
     from pactgraph.api.sparql import from_pairs, plan_query, run_query, url_pairs
-    from pactgraph.api.workers import execute, serialize_capped
-    from pactgraph.formats import FORMATS_BY_KIND
+    from pactgraph.api.workers import execute
     from pactgraph.release import latest_release
 
     release = latest_release(dist)
     assert release is not None
     config = ServiceConfig(result_cache_bytes=0, **config_overrides)
-    app = create_app(release, config)
-    state = app.state
+    apps = {
+        "before": create_app(release, ServiceConfig(**{**config.__dict__, "inline_rows": 0})),
+        "after": create_app(release, config),
+    }
     port = 8000
     base = config.service_base(_scope("", port))
     store = Store.read_only(str(release.store_path))
     known = {g.value for g in store.named_graphs() if isinstance(g, NamedNode)}
-    fmt = FORMATS_BY_KIND["results"]["json"]
-    times: dict[str, list[float]] = {
-        k: []
-        for k in (
-            "query string",
-            "plan",
-            "query",
-            "serialize",
-            "pool.run",
-            "respond",
-            "whole app call",
-        )
-    }
+    inline = InlineRunner(release.store_path, config, known)
+    times: dict[str, list[float]] = {}
+
+    def note(name: str, seconds: float) -> None:
+        times.setdefault(name, []).append(seconds)
+
+    state = apps["before"].state
     await state.pool.start()
     try:
         for query in queries:
@@ -128,27 +126,27 @@ async def stages(dist: Path, queries: list[str], config_overrides: dict[str, Any
             t1 = time.perf_counter()
             plan = plan_query(parsed, ACCEPT, base, state)
             t2 = time.perf_counter()
-            times["query string"].append(t1 - t0)
-            times["plan"].append(t2 - t1)
+            bounded_by_construction.__wrapped__(plan.task.query)  # the check, unremembered
+            t3 = time.perf_counter()
+            note("query string", t1 - t0)
+            note("plan", t2 - t1)
+            note("bounded check", t3 - t2)
             # The worker's share, measured here on the same store and code.
             t0 = time.perf_counter()
-            result = store.query(plan.task.query, use_default_graph_as_union=True)
-            t1 = time.perf_counter()
-            serialize_capped(result, fmt, config.row_cap, config.max_answer_bytes)
-            t2 = time.perf_counter()
-            times["query"].append(t1 - t0)
-            times["serialize"].append(t2 - t1)
             execute(store, plan.task, known, config.allows_service, config.row_cap)
+            note("execute", time.perf_counter() - t0)
             t0 = time.perf_counter()
             await state.pool.run(plan.task)
-            times["pool.run"].append(time.perf_counter() - t0)
+            note("pool.run", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            assert inline.run(plan.task) is not None
+            note("inline.run", time.perf_counter() - t0)
             sent: list[dict[str, Any]] = []
 
             async def keep(message: dict[str, Any], sent: list = sent) -> None:
                 sent.append(message)
 
-            cors = app.fast_path.cors if app.fast_path else None
-            t0 = time.perf_counter()
+            cors = apps["before"].fast_path.cors if apps["before"].fast_path else None
             response = await run_query(plan, "GET", state)
             t_run = time.perf_counter()
             if cors is not None:
@@ -159,19 +157,25 @@ async def stages(dist: Path, queries: list[str], config_overrides: dict[str, Any
                     await cors.send(message, send=keep, request_headers=Headers(scope=scope))
 
                 await response(scope, _receive, cors_send)
-            t1 = time.perf_counter()
-            times["respond"].append(t1 - t_run)
-        for query in queries:  # the app as uvicorn calls it, each lookup once more
-            scope = _scope(query, port)
-            sent = []
+            note("respond", time.perf_counter() - t_run)
+        for label, app in apps.items():  # the app as uvicorn calls it, each lookup once more
+            if label == "after":
+                await app.state.pool.start()
+            for query in queries:
+                scope = _scope(query, port)
+                sent = []
 
-            async def keep_all(message: dict[str, Any], sent: list = sent) -> None:
-                sent.append(message)
+                async def keep_all(message: dict[str, Any], sent: list = sent) -> None:
+                    sent.append(message)
 
-            t0 = time.perf_counter()
-            await app(scope, _receive, keep_all)
-            times["whole app call"].append(time.perf_counter() - t0)
-            assert sent[0]["status"] == 200, sent[0]
+                t0, c0 = time.perf_counter(), time.process_time()
+                await app(scope, _receive, keep_all)
+                note(f"app {label}", time.perf_counter() - t0)
+                note(f"app cpu {label}", time.process_time() - c0)
+                assert sent[0]["status"] == 200, sent[0]
+            if label == "after":
+                await app.state.pool.close()
+        assert apps["after"].state.inline.answered == len(queries)
     finally:
         await state.pool.close()
     return {name: _median_us(samples) for name, samples in times.items()}
@@ -222,21 +226,40 @@ def main(argv: list[str] | None = None) -> int:
         name, _, value = pair.partition("=")
         overrides[name] = {"true": True, "false": False}.get(value, value)
     load_before = os.getloadavg()[0]
-    medians = asyncio.run(stages(dist, queries, overrides))
-    worker = medians["query"] + medians["serialize"]
-    hop = medians["pool.run"] - worker
-    http = None
+    m = asyncio.run(stages(dist, queries, overrides))
+    http: dict[str, sb.Stats] = {}
     if not args.no_http:
         extra = shlex.split(args.serve_args)
-        http = http_round_trip(dist, queries, args.work, extra)
+        http["before"] = http_round_trip(dist, queries, args.work, [*extra, "--inline-rows", "0"])
+        http["after"] = http_round_trip(dist, queries, args.work, extra)
+    hop = m["pool.run"] - m["execute"]
     rows = [
-        ("query string (url_pairs + from_pairs)", medians["query string"]),
-        ("plan (plan_query)", medians["plan"]),
-        ("query (store.query, in a worker)", medians["query"]),
-        ("serialize (serialize_capped, in a worker)", medians["serialize"]),
-        ("hop to a worker and back (pool.run minus query and serialize)", hop),
-        ("respond (Response + CORS + send)", medians["respond"]),
-    ]
+        ("query string (url_pairs + from_pairs)", m["query string"], m["query string"]),
+        ("plan (plan_query)", m["plan"], m["plan"]),
+        ("the bounded-shape check (inline.bounded_by_construction)", None, m["bounded check"]),
+        ("execute: guard, store.query, capped TSV, JSON (before: in a worker)", m["execute"],
+         m["inline.run"]),
+        ("hop to a worker and back (pool.run minus execute)", hop, None),
+        ("respond (Response + CORS + send)", m["respond"], m["respond"]),
+        ("**whole app call** (security headers, fast path, access log, all of the above)",
+         m["app before"], m["app after"]),
+        ("CPU of the whole app call, this process only", m["app cpu before"],
+         m["app cpu after"]),
+    ]  # fmt: skip
+    for label in http:
+        p50 = http[label].percentile(50) * 1000
+        m[f"http {label}"] = p50
+        m[f"outside {label}"] = p50 - m[f"app {label}"]
+    if http:
+        rows += [
+            ("HTTP round trip, wrk, 1 connection (p50)", m["http before"], m["http after"]),
+            ("of which outside the app (uvicorn's protocol, event loop, sockets, wrk)",
+             m["outside before"], m["outside after"]),
+        ]  # fmt: skip
+
+    def cell(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.0f}"
+
     words = sys.argv[1:] if argv is None else argv
     command = "python bench/lookup_profile.py " + shlex.join(
         w.replace(f"{REPO}/", "") for w in words
@@ -247,25 +270,26 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{command}`",
         "",
         f"{args.size} synthetic triples, {len(queries):,} distinct lookups (each once per "
-        f"stage), one at a time; median microseconds. Machine: {os.cpu_count()} CPUs, Python "
+        f"stage), one at a time; median microseconds (wall clock, but the CPU row). "
+        f"Before: `--inline-rows 0` (every query on a worker, as the service was); after: "
+        f"the defaults (a lookup is bounded by construction and answered in the HTTP "
+        f"process). Machine: {os.cpu_count()} CPUs shared with other work, Python "
         f"{platform.python_version()}; load average {load_before:.2f} before, "
         f"{os.getloadavg()[0]:.2f} after.",
         "",
-        "| stage | median µs |",
-        "|---|---:|",
-        *(f"| {name} | {value:,.0f} |" for name, value in rows),
-        f"| **whole app call** (security headers, fast path, access log, all of the above) "
-        f"| **{medians['whole app call']:,.0f}** |",
+        "| stage | before µs | after µs |",
+        "|---|---:|---:|",
+        *(f"| {name} | {cell(before)} | {cell(after)} |" for name, before, after in rows),
     ]
-    if http is not None:
-        p50 = http.percentile(50) * 1000
+    if http:
         out += [
-            f"| HTTP round trip, wrk, 1 connection (p50) | {p50:,.0f} |",
-            f"| of which outside the app (uvicorn's protocol, event loop, sockets, wrk) "
-            f"| {p50 - medians['whole app call']:,.0f} |",
             "",
-            f"wrk, 1 connection, 5 s: {http.throughput:,.0f} req/s, p99 "
-            f"{http.percentile(99) * 1000:,.0f} µs.",
+            "wrk, 1 connection, 5 s: "
+            + "; ".join(
+                f"{label} {stats.throughput:,.0f} req/s, p99 {stats.percentile(99) * 1000:,.0f} µs"
+                for label, stats in http.items()
+            )
+            + ".",
         ]
     sb.emit_report("\n".join(out) + "\n", args.out)
     return 0
