@@ -734,7 +734,7 @@ def check_24(rows: list[Row], g: Graph) -> None:
     } <= {row["instrument"] for row in rows}
 
 
-def check_25(rows: list[Row], g: Graph) -> None:
+def check_30(rows: list[Row], g: Graph) -> None:
     sources = set(g.subjects(RDF.type, PACT.Source)) - set(g.subjects(RDF.type, PACT.Citation))
     published = {s for s in sources if g.value(s, SCHEMA.url) is not None}
     assert {row["source"] for row in rows} == iris(sources - published)
@@ -781,7 +781,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "22-commitments-without-a-treaty.rq": check_22,
     "23-mnna-designations.rq": check_23,
     "24-article-mentions.rq": check_24,
-    "25-sources-without-publisher-copy.rq": check_25,
+    "30-sources-without-publisher-copy.rq": check_30,
 }
 
 
@@ -880,7 +880,7 @@ PUBLISHER_COPY_FLOOR = (179, 235)
 
 
 def test_publisher_copy_share_does_not_fall(store: ox.Store) -> None:
-    rows = run(store, SETTINGS.queries_dir / "25-sources-without-publisher-copy.rq")
+    rows = run(store, SETTINGS.queries_dir / "30-sources-without-publisher-copy.rq")
     if not rows:  # every source has its publisher's address
         return
     published, total = int(rows[0]["withPublisherCopy"]), int(rows[0]["sources"])
