@@ -734,6 +734,28 @@ def check_24(rows: list[Row], g: Graph) -> None:
     } <= {row["instrument"] for row in rows}
 
 
+def check_30(rows: list[Row], g: Graph) -> None:
+    sources = set(g.subjects(RDF.type, PACT.Source)) - set(g.subjects(RDF.type, PACT.Citation))
+    published = {s for s in sources if g.value(s, SCHEMA.url) is not None}
+    assert {row["source"] for row in rows} == iris(sources - published)
+    assert len(rows) == len(sources - published)  # one row each
+    for row in rows:
+        node = URIRef(row["source"])
+        assert int(row["sources"]) == len(sources)
+        assert int(row["withPublisherCopy"]) == len(published)
+        copies = sorted(str(c) for c in g.objects(node, SCHEMA.archivedAt))
+        assert row["copy"] == (copies[0] if copies else None)
+        resting = {
+            s
+            for p in (PACT.attestedBy, PACT.statedIn, PACT.citesSource)
+            for s in g.subjects(p, node)
+        }
+        assert int(row["facts"]) == len(resting), row["source"]
+    # The copies worth chasing first come first.
+    facts = [int(row["facts"]) for row in rows]
+    assert facts == sorted(facts, reverse=True)
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -759,6 +781,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "22-commitments-without-a-treaty.rq": check_22,
     "23-mnna-designations.rq": check_23,
     "24-article-mentions.rq": check_24,
+    "30-sources-without-publisher-copy.rq": check_30,
 }
 
 
@@ -848,3 +871,21 @@ def test_same_answer_on_a_release_with_inferred_triples(
 
 def test_every_check_has_its_query() -> None:
     assert set(CHECKS) == {path.name for path in QUERY_FILES}
+
+
+# Issue 14, item 8: the share of the release's sources with an address on the publisher's own
+# site (schema:url) may only rise. The floor is the share reached by the research recorded in
+# docs/research/publisher-copies.md; raise it when more publisher copies are found.
+PUBLISHER_COPY_FLOOR = (179, 235)
+
+
+def test_publisher_copy_share_does_not_fall(store: ox.Store) -> None:
+    rows = run(store, SETTINGS.queries_dir / "30-sources-without-publisher-copy.rq")
+    if not rows:  # every source has its publisher's address
+        return
+    published, total = int(rows[0]["withPublisherCopy"]), int(rows[0]["sources"])
+    floor_published, floor_total = PUBLISHER_COPY_FLOOR
+    assert published * floor_total >= floor_published * total, (
+        f"{published} of {total} sources have a publisher address, "
+        f"below the recorded {floor_published} of {floor_total}"
+    )
