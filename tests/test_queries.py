@@ -38,6 +38,7 @@ SOURCE = Namespace("https://w3id.org/pactgraph/id/source/")
 OT = Namespace("https://w3id.org/pactgraph/vocab/obligation-type/")
 SK = Namespace("https://w3id.org/pactgraph/vocab/source-kind/")
 STATUS = Namespace("https://w3id.org/pactgraph/vocab/instrument-status/")
+PROLE = Namespace("https://w3id.org/pactgraph/vocab/participation-role/")
 SCHEMA = Namespace("http://schema.org/")
 TIME = Namespace("http://www.w3.org/2006/time#")
 
@@ -734,6 +735,64 @@ def check_24(rows: list[Row], g: Graph) -> None:
     } <= {row["instrument"] for row in rows}
 
 
+def check_29(rows: list[Row], g: Graph) -> None:
+    # Recompute, in Python, the partners bound by a status-of-forces provision towards the
+    # United States under an agreement both are parties to and whose latest change for the
+    # agreement as a whole is entry into force (no later change for that partner alone).
+    us = ACTOR["united-states"]
+
+    def day(value: object) -> str:
+        text = str(value)
+        return f"{text}-12-31" if len(text) == 4 else text
+
+    def changes(agreement: object, party: object | None) -> list[tuple[str, object]]:
+        return sorted(
+            (day(g.value(c, PACT.statusDate)), g.value(c, PACT.toStatus))
+            for c in g.subjects(PACT.statusOf, agreement)
+            if g.value(c, PACT.statusFor) == party
+        )
+
+    expected: dict[tuple[str, str], str] = {}
+    for provision in g.subjects(PACT.obligationType, OT["status-of-forces"]):
+        if us not in set(g.objects(provision, PACT.beneficiary)):
+            continue
+        for partner in set(g.objects(provision, PACT.bearer)) - {us}:
+            for agreement in g.objects(provision, PACT.arisesUnder):
+                parties = set(g.objects(agreement, PACT.party))
+                whole = changes(agreement, None)
+                own = changes(agreement, partner)
+                if {us, partner} <= parties and whole and whole[-1][1] == STATUS["in-force"]:
+                    if own and own[-1][1] != STATUS["in-force"]:
+                        continue
+                    expected[(str(partner), str(agreement))] = whole[-1][0]
+    assert {(r["partner"], r["agreement"]): r["agreementInForce"] for r in rows} == expected
+    assert len(rows) == len(expected)  # one row per partner and agreement
+    for row in rows:
+        agreement, partner = URIRef(row["agreement"]), URIRef(row["partner"])
+        own = {d for d, stage in changes(agreement, partner) if stage == STATUS["in-force"]}
+        assert {row["partnerInForce"]} - {None} == ({min(own)} if own else set())
+        consent = {
+            str(g.value(p, PACT.participationDate))
+            for p in g.subjects(PACT.participationIn, agreement)
+            if g.value(p, PACT.participant) == partner
+            and g.value(p, PACT.participationRole) != PROLE.signature
+        }
+        assert {row["partnerConsent"]} - {None} == ({min(consent)} if consent else set())
+        assert {row["caveat"]} - {None} == {str(n) for n in g.objects(agreement, SKOS.note)}
+    labels = [r["partnerLabel"] for r in rows]
+    assert labels == sorted(labels)
+    # Anchors: Japan's 1960 agreement; Canada's own entry into force under the NATO agreement;
+    # no row for Israel (no primary source establishes one), nor for Poland (its 2020 agreement
+    # is only concluded), nor for the United States itself.
+    japan = [r for r in rows if r["partner"] == str(ACTOR.japan)]
+    assert [(r["agreement"], r["agreementInForce"]) for r in japan] == [
+        (str(INSTRUMENT["us-japan-sofa-1960"]), "1960-06-23")
+    ]
+    canada = [r for r in rows if r["partner"] == str(ACTOR.canada)]
+    assert [r["partnerInForce"] for r in canada] == ["1953-09-27"]
+    assert not {str(ACTOR.israel), str(ACTOR.poland), str(us)} & column(rows, "partner")
+
+
 def check_30(rows: list[Row], g: Graph) -> None:
     sources = set(g.subjects(RDF.type, PACT.Source)) - set(g.subjects(RDF.type, PACT.Citation))
     published = {s for s in sources if g.value(s, SCHEMA.url) is not None}
@@ -781,6 +840,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "22-commitments-without-a-treaty.rq": check_22,
     "23-mnna-designations.rq": check_23,
     "24-article-mentions.rq": check_24,
+    "29-partners-with-status-of-forces-agreements.rq": check_29,
     "30-sources-without-publisher-copy.rq": check_30,
 }
 
