@@ -734,6 +734,108 @@ def check_24(rows: list[Row], g: Graph) -> None:
     } <= {row["instrument"] for row in rows}
 
 
+# Queries 25 to 28: the commitment-strength scheme (model decision 7).
+STRENGTH = Namespace("https://w3id.org/pactgraph/vocab/commitment-strength/")
+PROLE = Namespace("https://w3id.org/pactgraph/vocab/participation-role/")
+LIVE_OR_ACTIVE = LIVE | {STATUS.active}
+
+
+def strength_order(g: Graph) -> list[URIRef]:
+    """The scheme's levels, strongest first (by pact:strengthRank)."""
+    levels = set(g.subjects(SKOS.inScheme, URIRef(str(STRENGTH).rstrip("/"))))
+    return sorted(levels, key=lambda level: rank_of(g, level))
+
+
+def rank_of(g: Graph, level: object) -> int:
+    return int(g.value(level, PACT.strengthRank))
+
+
+def partners_owed(g: Graph, provision: URIRef) -> set[URIRef]:
+    """The states (other than the United States) a provision is owed to, directly or through
+    one of their bodies."""
+    states = members(g, PACT.State) - {ACTOR["united-states"]}
+    beneficiaries = set(g.objects(provision, PACT.beneficiary))
+    return {s for s in states if beneficiaries & side(g, s)}
+
+
+def owed_now(g: Graph, provision: URIRef, partner: URIRef) -> bool:
+    """Query 25's test of a commitment in force towards one partner, in Python."""
+    if set(g.objects(provision, PACT.obligationStatus)) & ENDED:
+        return False
+    under = set(g.objects(provision, PACT.arisesUnder))
+    if not under or any(not set(g.objects(i, PACT.status)) & LIVE_OR_ACTIVE for i in under):
+        return False
+    for i in under:
+        for p in g.subjects(PACT.participant, partner):
+            if (p, PACT.participationIn, i) in g and {
+                PROLE.withdrawal,
+                PROLE.denunciation,
+            } & set(g.objects(p, PACT.participationRole)):
+                return False
+        changes = [
+            (str(g.value(c, PACT.statusDate)), g.value(c, PACT.toStatus))
+            for c in g.subjects(PACT.statusFor, partner)
+            if (c, PACT.statusOf, i) in g
+        ]
+        for when, to in changes:
+            if to in LAPSED and not any(
+                later > when and back == STATUS["in-force"] for later, back in changes
+            ):
+                return False
+    return True
+
+
+def check_25(rows: list[Row], g: Graph) -> None:
+    us = side(g, ACTOR["united-states"])
+    best: dict[URIRef, tuple[int, str, str]] = {}
+    for provision, level in g.subject_objects(PACT.commitmentStrength):
+        if g.value(provision, PACT.bearer) not in us:
+            continue
+        for partner in partners_owed(g, provision):
+            if owed_now(g, provision, partner):
+                key = (
+                    rank_of(g, level),
+                    str(provision),
+                    min(str(i) for i in g.objects(provision, PACT.arisesUnder)),
+                )
+                best[partner] = min(best.get(partner, key), key)
+    # One row per partner, each with its best (rank, provision, instrument).
+    assert len({row["partner"] for row in rows}) == len(rows)
+    assert {row["partner"] for row in rows} == iris(best)
+    for row in rows:
+        rank, provision, instrument = best[URIRef(row["partner"])]
+        assert (int(row["rank"]), row["provision"], row["instrument"]) == (
+            rank,
+            provision,
+            instrument,
+        ), row["partner"]
+        level = URIRef(row["strength"])
+        assert (URIRef(row["provision"]), PACT.commitmentStrength, level) in g
+        assert row["strengthLabel"] == pref_label(g, level)
+        assert row["partnerLabel"] == str(g.value(URIRef(row["partner"]), RDFS.label))
+    # Ordered by rank, then partner name.
+    keys = [(int(row["rank"]), row["partnerLabel"]) for row in rows]
+    assert keys == sorted(keys)
+    # The ranks run 1..n without gaps, and each level's notation repeats its rank.
+    order = strength_order(g)
+    assert [rank_of(g, level) for level in order] == list(range(1, len(order) + 1))
+    assert [str(g.value(level, SKOS.notation)) for level in order] == [
+        str(rank) for rank in range(1, len(order) + 1)
+    ]
+    by_partner = {row["partner"]: row for row in rows}
+    # Anchors: Israel is in the table and owed no defence duty, so it ranks below every
+    # treaty ally; Japan's place comes from the 1960 treaty; New Zealand's never from ANZUS
+    # (suspended towards it since 1986); Afghanistan's revoked designation gives it no row.
+    israel = by_partner[str(ACTOR.israel)]
+    assert int(israel["rank"]) > rank_of(g, STRENGTH["qualified-defense-duty"])
+    assert by_partner[str(ACTOR.japan)]["strength"] == str(STRENGTH["qualified-defense-duty"])
+    assert by_partner[str(ACTOR.japan)]["instrument"] == str(
+        INSTRUMENT["us-japan-security-treaty-1960"]
+    )
+    assert by_partner[str(ACTOR["new-zealand"])]["instrument"] != str(INSTRUMENT["anzus-treaty"])
+    assert str(ACTOR.afghanistan) not in by_partner
+
+
 CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "01-us-defense-obligations-vs-israel.rq": check_01,
     "02-us-israel-instruments.rq": check_02,
@@ -759,6 +861,7 @@ CHECKS: dict[str, Callable[[list[Row], Graph], None]] = {
     "22-commitments-without-a-treaty.rq": check_22,
     "23-mnna-designations.rq": check_23,
     "24-article-mentions.rq": check_24,
+    "25-partners-by-strongest-commitment.rq": check_25,
 }
 
 
