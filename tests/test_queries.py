@@ -1009,7 +1009,10 @@ def check_27(rows: list[Row], g: Graph) -> None:
                     expected.add((str(change), str(i)))
     for exit_ in g.subjects(PACT.participationRole, None):
         roles = set(g.objects(exit_, PACT.participationRole))
-        if roles & {PROLE.withdrawal, PROLE.denunciation}:
+        # An exit whose own date is not established (the Rio denunciations) shows by its
+        # effect, the dated status change for that state, above.
+        dated = g.value(exit_, PACT.participationDate) is not None
+        if roles & {PROLE.withdrawal, PROLE.denunciation} and dated:
             instrument = g.value(exit_, PACT.participationIn)
             if instrument in covered:
                 expected.add((str(exit_), str(instrument)))
