@@ -36,7 +36,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pactgraph.api import openapi
-from pactgraph.settings import SETTINGS
+from pactgraph.namespaces import prefixes
+from pactgraph.settings import BASE_IRI, SETTINGS
 
 router = APIRouter()
 
@@ -216,12 +217,28 @@ def _release_info(request: Request) -> dict[str, Any]:
     return {"version": release.version, "triple_count": release.triple_count}
 
 
+def page_config(examples: list[Example]) -> dict[str, Any]:
+    """What the page's script is told (as JSON in the page): the graph's prefixes, the public
+    base of its IRIs and the editor's first query (the first example, with its prefixes).
+
+    >>> sorted(page_config([]))
+    ['base', 'defaultQuery', 'prefixes']
+    """
+    return {
+        "prefixes": prefixes(),
+        "base": BASE_IRI,
+        "defaultQuery": examples[0].query if examples else None,
+    }
+
+
 def render_index(request: Request) -> Response:
     """The query page; ``GET /sparql`` may return it to browsers too."""
+    examples = list_examples()
     return render_page(
         request,
         "index.html",
-        examples=list_examples(),
+        examples=examples,
+        page_config=page_config(examples),
         yasgui=yasgui_installed(),
         yasgui_version=yasgui_version(),
         model_picture=model_picture() is not None,
