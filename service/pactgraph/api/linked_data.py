@@ -44,6 +44,7 @@ from pactgraph.api.pages import (
     render,
 )
 from pactgraph.api.sparql import format_from_param, parse_accept, quality
+from pactgraph.api.summary import state_summary
 from pactgraph.citation import citation_text, release_iri
 from pactgraph.formats import GRAPH_FORMATS, Format
 from pactgraph.jsonld import compact_jsonld
@@ -354,6 +355,7 @@ def _entity(request: Request, iri: str) -> Response:
         lambda: render(
             "entity.html",
             page=entity_page(data, iri, _linker(request)),
+            summary=state_summary(data, iri, _linker(request)),
             alternates=alternates(request.url.path),
             model_picture=_model_picture(),
             cite=_cite(request),
