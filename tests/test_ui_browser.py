@@ -290,6 +290,70 @@ def test_the_examples_and_the_editor_work_from_the_keyboard(page: Any, base_url:
     assert not inside
 
 
+TEMPORAL = {
+    "http://www.w3.org/2001/XMLSchema#" + name for name in ("date", "dateTime", "gYear")
+}
+
+
+def _chartable(base_url: str, examples: list[dict[str, Any]], over_time: bool) -> dict | None:
+    """The first example whose rows carry a number and (or, if not ``over_time``, no) date."""
+    for ex in examples:
+        try:
+            body = _bindings(base_url, ex["query"])
+        except httpx.HTTPError:
+            continue
+        rows = body.get("results", {}).get("bindings", [])
+        if len(rows) < 2:
+            continue
+
+        def every(name: str, types: set[str], rows: list = rows) -> bool:
+            bound = [r[name] for r in rows if name in r]
+            return bool(bound) and all(b.get("datatype") in types for b in bound)
+
+        names = body["head"]["vars"]
+        numeric = [n for n in names if every(n, NUMERIC)]
+        dated = [n for n in names if every(n, TEMPORAL)]
+        if numeric and bool(dated) == over_time:
+            return {**ex, "rows": len(rows)}
+    return None
+
+
+@needs_browser
+@pytest.mark.parametrize("over_time", [True, False], ids=["series", "categories"])
+def test_results_that_are_a_series_or_counts_show_as_a_chart(
+    page: Any, base_url: str, over_time: bool
+) -> None:
+    examples = httpx.get(base_url + "/ui/examples.json", timeout=30).json()
+    example = _chartable(base_url, examples, over_time)
+    if example is None:
+        pytest.skip("no example of this shape in the shipped queries")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/")
+    page.wait_for_selector("body[data-examples-ready=true]", timeout=WAIT_MS)
+    page.click(f'button.example-open[data-name="{example["name"]}"]')
+    _visible_rows(page).first.wait_for(timeout=WAIT_MS)
+    page.locator(f"{ACTIVE} .select_chart").click()
+    canvas = page.locator(f"{ACTIVE} .pactgraph-chart canvas")
+    canvas.wait_for(timeout=WAIT_MS)
+    drawn = page.evaluate(
+        """(el) => { const c = Chart.getChart(el); return c && {
+            type: c.config.type,
+            points: c.data.datasets.reduce((n, d) => n + d.data.length, 0) }; }""",
+        canvas.element_handle(),
+    )
+    assert drawn["type"] == ("scatter" if over_time else "bar")
+    assert drawn["points"] > 0
+    assert canvas.get_attribute("role") == "img" and canvas.get_attribute("aria-label")
+    box = canvas.bounding_box()
+    assert box["width"] > 200 and box["height"] > 200
+    # Chart.js came from this origin and ran under the page's policy: no CSP report, no error.
+    assert problems == []
+    assert axe_problems(page) == []
+    screenshot(page, f"query-chart-{'series' if over_time else 'categories'}")
+
+
 # Server-side behaviour of the page, without a browser (the real app, in process).
 
 

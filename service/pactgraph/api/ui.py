@@ -45,6 +45,7 @@ UI_DIR = Path(__file__).resolve().parents[1] / "ui"
 TEMPLATES_DIR = UI_DIR / "templates"
 STATIC_DIR = UI_DIR / "static"
 YASGUI_BUILD = UI_DIR / "node_modules" / "@zazuko" / "yasgui" / "build"
+CHARTJS_BUILD = UI_DIR / "node_modules" / "chart.js" / "dist"
 
 # URL name -> (file, media type). Only these files are served; the source maps let a
 # researcher debug the editor without us shipping anything else.
@@ -52,9 +53,13 @@ VENDOR_FILES: dict[str, tuple[Path, str]] = {
     "yasgui.min.js": (YASGUI_BUILD / "yasgui.min.js", "text/javascript"),
     "yasgui.min.css": (YASGUI_BUILD / "yasgui.min.css", "text/css"),
     "yasgui.min.js.map": (YASGUI_BUILD / "yasgui.min.js.map", "application/json"),
+    # Chart.js draws the results' Chart view (static/charts.js); its UMD build needs no eval.
+    "chart.umd.min.js": (CHARTJS_BUILD / "chart.umd.min.js", "text/javascript"),
+    "chart.umd.min.js.map": (CHARTJS_BUILD / "chart.umd.min.js.map", "application/json"),
 }
 STATIC_FILES: dict[str, tuple[Path, str]] = {
     "app.js": (STATIC_DIR / "app.js", "text/javascript"),
+    "charts.js": (STATIC_DIR / "charts.js", "text/javascript"),
     "style.css": (STATIC_DIR / "style.css", "text/css"),
 }
 # Our own files and the examples change with the checkout: always revalidate. The vendor
@@ -199,6 +204,15 @@ def yasgui_version() -> str | None:
     return str(manifest.get("version", "")) or None
 
 
+def chartjs_version() -> str | None:
+    """The installed Chart.js's version (from its package.json), or None when not installed."""
+    try:
+        manifest = json.loads((CHARTJS_BUILD.parent / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(manifest.get("version", "")) or None
+
+
 def yasgui_installed() -> bool:
     """Whether ``npm ci`` has put YASGUI's build where ``/ui/vendor/`` looks for it."""
     return all(path.is_file() for path, _ in VENDOR_FILES.values() if path.suffix != ".map")
@@ -241,6 +255,7 @@ def render_index(request: Request) -> Response:
         page_config=page_config(examples),
         yasgui=yasgui_installed(),
         yasgui_version=yasgui_version(),
+        chartjs_version=chartjs_version(),
         model_picture=model_picture() is not None,
         release=_release_info(request),
     )

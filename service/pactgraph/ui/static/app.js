@@ -305,7 +305,7 @@
         "Shift-Tab": false,
       },
     },
-    yasr: { prefixes: pageConfig.prefixes },
+    yasr: { prefixes: pageConfig.prefixes, pluginOrder: ["table", "chart", "response"] },
     // ?query=...&tabTitle=... opens (and runs) a query: that is what the permalinks use.
     populateFromUrl: true,
     persistenceId: "pactgraph",
