@@ -185,3 +185,33 @@ def test_a_state_page_is_the_same_bytes_every_time(base_url: str) -> None:
         timeout=30,
     )
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+@pytest.mark.parametrize("path", ["/ontology", "/shapes", "/dumps/"])
+def test_the_documentation_pages_fit_and_pass_axe(
+    chromium: Any, base_url: str, path: str, screen: str
+) -> None:
+    context = chromium.new_context(base_url=base_url, viewport=SCREENS[screen])
+    try:
+        page = context.new_page()
+        page.goto(path)
+        assert sideways_overflow(page) <= 0
+        assert axe_problems(page) == []
+        if path == "/ontology" and page.locator("#diagram svg").count():
+            # The model diagram's labels are legible at the page's default size.
+            sizes = page.evaluate(
+                """() => [...document.querySelectorAll('#diagram svg text')]
+                    .map(t => t.getBoundingClientRect().height).filter(h => h > 0)"""
+            )
+            assert sizes and min(sizes) >= 12
+        if path == "/shapes":
+            shapes = httpx.get(base_url + "/shapes?format=ttl", timeout=30).text
+            named = shapes.count("a sh:NodeShape") or shapes.count("sh:NodeShape")
+            sections = page.locator("section.shape")
+            assert sections.count() >= 1 and sections.count() <= named
+            assert page.locator("section.shape li.prop .cardinality").count() >= sections.count()
+            assert "_:" not in page.locator("main").inner_text()
+        screenshot(page, f"{path.strip('/').replace('/', '-') or 'index'}-{screen}")
+    finally:
+        context.close()
