@@ -30,7 +30,9 @@ SHIPPED = ("build/yasgui.min.js", "build/yasgui.min.css", "build/yasgui.min.js.m
 # Chart.js, for the results' Chart view (pactgraph.api.ui.VENDOR_FILES), likewise with its
 # manifest (version, MIT licence).
 CHARTJS = Path("node_modules") / "chart.js"
-CHARTJS_SHIPPED = ("dist/chart.umd.min.js", "dist/chart.umd.min.js.map", "package.json", "LICENSE.md")
+CHARTJS_SHIPPED = (
+    "dist/chart.umd.min.js", "dist/chart.umd.min.js.map", "package.json", "LICENSE.md"
+)
 
 
 class YasguiBuildHook(BuildHookInterface):

@@ -205,6 +205,7 @@ def test_every_contract_scheme_has_a_file(files: DataFiles) -> None:
         "citation-identification",
         "qualifier-type",
         "participation-role",
+        "commitment-strength",
     }
     assert expected <= names
 

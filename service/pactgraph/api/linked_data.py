@@ -78,6 +78,9 @@ VOID_PATH = "/.well-known/void"
 VOID_DATA_DUMP = "http://rdfs.org/ns/void#dataDump"
 ONTOLOGY_DOC = "ontology.html"
 OWL_VERSION_IRI = ox.NamedNode("http://www.w3.org/2002/07/owl#versionIRI")
+OWL_DEPRECATED = ox.NamedNode("http://www.w3.org/2002/07/owl#deprecated")
+IS_REPLACED_BY = ox.NamedNode("http://purl.org/dc/terms/isReplacedBy")
+TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 CACHE_CONTROL = "public, max-age=300"
 
 
@@ -226,11 +229,19 @@ def _fresh(request: Request, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _send(request: Request, name: str, body: bytes, version: str, status: int = 200) -> Response:
+def _send(
+    request: Request,
+    name: str,
+    body: bytes,
+    version: str,
+    status: int = 200,
+    moved: dict[str, str] | None = None,
+) -> Response:
     headers = {
         "Vary": "Accept",
         "Link": link_header(request.url.path, version),
         "Cache-Control": CACHE_CONTROL,
+        **(moved or {}),
     }
     if status == 200:
         headers["ETag"] = _etag(version, name, body)
@@ -279,14 +290,47 @@ def _serve(
     request: Request,
     triples: list[ox.Triple],
     html: Callable[[], str],
+    retired: tuple[int, dict[str, str]] | None = None,
 ) -> Response:
-    """Negotiate, then send ``triples`` in an RDF format or the page ``html()`` renders."""
+    """Negotiate, then send ``triples`` in an RDF format or the page ``html()`` renders.
+
+    ``retired`` is the status and headers of a retired IRI (:func:`retirement`).
+    """
     try:
         name = _representation(request)
     except NotAcceptable as error:
         return _not_acceptable(request, str(error))
     body = html().encode("utf-8") if name == HTML else serialize_triples(triples, name)
-    return _send(request, name, body, _version(request))
+    status, moved = retired or (200, None)
+    return _send(request, name, body, _version(request), status, moved)
+
+
+def retirement(
+    data: LinkedData, iri: str, linker: Linker, path: str, version: str
+) -> tuple[int, dict[str, str]] | None:
+    """How a retired IRI (``owl:deprecated true``) answers; ``None`` when it is not retired.
+
+    Decision 6 of docs/model-decisions.md: one ``dcterms:isReplacedBy`` -> 301 to it; several
+    -> 300 Multiple Choices naming each in ``Link``; none -> 410 Gone. The body stays the
+    retired node's description, so a reader learns why it went and what replaced it.
+
+    >>> from pactgraph.api.pages import Linker
+    >>> store = ox.Store()
+    >>> old = ox.NamedNode("https://w3id.org/pactgraph/id/obligation/old")
+    >>> store.add(ox.Quad(old, OWL_DEPRECATED, TRUE))
+    >>> retirement(LinkedData(store, "v"), old.value, Linker("/"), "/id/obligation/old", "v")[0]
+    410
+    """
+    node = ox.NamedNode(iri)
+    if TRUE not in data.objects(node, OWL_DEPRECATED):
+        return None
+    targets = sorted(linker.href(o.value) for o in data.objects(node, IS_REPLACED_BY))
+    if len(targets) == 1:
+        return 301, {"Location": targets[0]}
+    if targets:
+        links = ", ".join(f'<{href}>; rel="alternate"' for href in targets)
+        return 300, {"Link": f"{link_header(path, version)}, {links}"}
+    return 410, {}
 
 
 def _suggestions(data: LinkedData, iri: str, linker: Linker) -> list[dict[str, str]]:
@@ -348,18 +392,20 @@ def _entity(request: Request, iri: str) -> Response:
     triples = data.describe(iri)
     if not triples:
         return not_found(request, iri)
+    linker = _linker(request)
     # The page model is built only when a browser asks for the page.
     return _serve(
         request,
         triples,
         lambda: render(
             "entity.html",
-            page=entity_page(data, iri, _linker(request)),
-            summary=state_summary(data, iri, _linker(request)),
+            page=entity_page(data, iri, linker),
+            summary=state_summary(data, iri, linker),
             alternates=alternates(request.url.path),
             model_picture=_model_picture(),
             cite=_cite(request),
         ),
+        retirement(data, iri, linker, request.url.path, _version(request)),
     )
 
 
