@@ -44,6 +44,7 @@ from pactgraph.api.pages import (
     render,
 )
 from pactgraph.api.sparql import format_from_param, parse_accept, quality
+from pactgraph.api.summary import state_summary
 from pactgraph.citation import citation_text, release_iri
 from pactgraph.formats import GRAPH_FORMATS, Format
 from pactgraph.jsonld import compact_jsonld
@@ -399,6 +400,7 @@ def _entity(request: Request, iri: str) -> Response:
         lambda: render(
             "entity.html",
             page=entity_page(data, iri, linker),
+            summary=state_summary(data, iri, linker),
             alternates=alternates(request.url.path),
             model_picture=_model_picture(),
             cite=_cite(request),
@@ -588,13 +590,27 @@ def _shapes_triples(shapes_dir: Path) -> list[ox.Triple]:
 @router.api_route("/shapes", name="ld_shapes", **NEGOTIATED)
 def shapes(request: Request) -> Response:
     """The SHACL shapes that ``/validate`` and every release check data against."""
-    return _document(
+    triples = _shapes_triples(SETTINGS.shapes_dir)
+    return _serve(
         request,
-        f"{BASE_IRI}shapes",
-        _shapes_triples(SETTINGS.shapes_dir),
-        "pactgraph SHACL shapes",
-        "The shapes every release passes and /validate checks your data against.",
+        triples,
+        lambda: render(
+            "shapes.html",
+            iri=f"{BASE_IRI}shapes",
+            shapes=_shape_docs(SETTINGS.shapes_dir),
+            alternates=alternates(request.url.path),
+            model_picture=_model_picture(),
+        ),
     )
+
+
+@lru_cache(maxsize=4)
+def _shape_docs(shapes_dir: Path) -> list:
+    from pactgraph.shapes_doc import shape_docs
+    from pactgraph.validate import load_shapes
+
+    del shapes_dir  # the cache key: load_shapes reads SETTINGS' folder
+    return shape_docs(load_shapes(SETTINGS))
 
 
 @router.api_route(VOID_PATH, name="ld_void", **NEGOTIATED)

@@ -36,7 +36,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pactgraph.api import openapi
-from pactgraph.settings import SETTINGS
+from pactgraph.namespaces import prefixes
+from pactgraph.settings import BASE_IRI, SETTINGS
 
 router = APIRouter()
 
@@ -44,6 +45,7 @@ UI_DIR = Path(__file__).resolve().parents[1] / "ui"
 TEMPLATES_DIR = UI_DIR / "templates"
 STATIC_DIR = UI_DIR / "static"
 YASGUI_BUILD = UI_DIR / "node_modules" / "@zazuko" / "yasgui" / "build"
+CHARTJS_BUILD = UI_DIR / "node_modules" / "chart.js" / "dist"
 
 # URL name -> (file, media type). Only these files are served; the source maps let a
 # researcher debug the editor without us shipping anything else.
@@ -51,9 +53,13 @@ VENDOR_FILES: dict[str, tuple[Path, str]] = {
     "yasgui.min.js": (YASGUI_BUILD / "yasgui.min.js", "text/javascript"),
     "yasgui.min.css": (YASGUI_BUILD / "yasgui.min.css", "text/css"),
     "yasgui.min.js.map": (YASGUI_BUILD / "yasgui.min.js.map", "application/json"),
+    # Chart.js draws the results' Chart view (static/charts.js); its UMD build needs no eval.
+    "chart.umd.min.js": (CHARTJS_BUILD / "chart.umd.min.js", "text/javascript"),
+    "chart.umd.min.js.map": (CHARTJS_BUILD / "chart.umd.min.js.map", "application/json"),
 }
 STATIC_FILES: dict[str, tuple[Path, str]] = {
     "app.js": (STATIC_DIR / "app.js", "text/javascript"),
+    "charts.js": (STATIC_DIR / "charts.js", "text/javascript"),
     "style.css": (STATIC_DIR / "style.css", "text/css"),
 }
 # Our own files and the examples change with the checkout: always revalidate. The vendor
@@ -198,6 +204,15 @@ def yasgui_version() -> str | None:
     return str(manifest.get("version", "")) or None
 
 
+def chartjs_version() -> str | None:
+    """The installed Chart.js's version (from its package.json), or None when not installed."""
+    try:
+        manifest = json.loads((CHARTJS_BUILD.parent / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(manifest.get("version", "")) or None
+
+
 def yasgui_installed() -> bool:
     """Whether ``npm ci`` has put YASGUI's build where ``/ui/vendor/`` looks for it."""
     return all(path.is_file() for path, _ in VENDOR_FILES.values() if path.suffix != ".map")
@@ -216,14 +231,31 @@ def _release_info(request: Request) -> dict[str, Any]:
     return {"version": release.version, "triple_count": release.triple_count}
 
 
+def page_config(examples: list[Example]) -> dict[str, Any]:
+    """What the page's script is told (as JSON in the page): the graph's prefixes, the public
+    base of its IRIs and the editor's first query (the first example, with its prefixes).
+
+    >>> sorted(page_config([]))
+    ['base', 'defaultQuery', 'prefixes']
+    """
+    return {
+        "prefixes": prefixes(),
+        "base": BASE_IRI,
+        "defaultQuery": examples[0].query if examples else None,
+    }
+
+
 def render_index(request: Request) -> Response:
     """The query page; ``GET /sparql`` may return it to browsers too."""
+    examples = list_examples()
     return render_page(
         request,
         "index.html",
-        examples=list_examples(),
+        examples=examples,
+        page_config=page_config(examples),
         yasgui=yasgui_installed(),
         yasgui_version=yasgui_version(),
+        chartjs_version=chartjs_version(),
         model_picture=model_picture() is not None,
         release=_release_info(request),
     )
