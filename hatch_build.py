@@ -24,7 +24,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 UI = Path("service") / "pactgraph" / "ui"
 YASGUI = Path("node_modules") / "@zazuko" / "yasgui"
-# What the service serves (pactgraph.api.ui.VENDOR_FILES) and the package's manifest, which
+# What the service serves (pactgraph.serve.ui.VENDOR_FILES) and the package's manifest, which
 # carries its version and its licence (MIT).
 SHIPPED = ("build/yasgui.min.js", "build/yasgui.min.css", "build/yasgui.min.js.map", "package.json")
 

@@ -11,7 +11,7 @@ import pytest
 from rdflib import URIRef
 from rdflib.compare import isomorphic
 
-from pactgraph.dataset import (
+from pactgraph.rdf.dataset import (
     DataFileError,
     DataFiles,
     graph_iri_for,
@@ -108,12 +108,12 @@ def test_non_utf8_file_is_reported_not_crashed(tmp_path: Path):
     "module_name",
     [
         "pactgraph.settings",
-        "pactgraph.dataset",
-        "pactgraph.formats",
-        "pactgraph.build",
-        "pactgraph.release",
-        "pactgraph.store",
-        "pactgraph.query",
+        "pactgraph.rdf.dataset",
+        "pactgraph.rdf.formats",
+        "pactgraph.release.build",
+        "pactgraph.release.published",
+        "pactgraph.rdf.terms",
+        "pactgraph.rdf.query",
     ],
 )
 def test_docstring_examples_run(module_name: str):

@@ -6,16 +6,28 @@ and a non-zero exit status (1 = the data or a release gate is at fault, 2 = the 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from pactgraph import __version__, progress
-from pactgraph.dataset import DataFileError, DataFiles, turtle_files
-from pactgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
-from pactgraph.query import QuerySyntaxError
-from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings
+from pactgraph.cli.serve import serve_command
+from pactgraph.gates.quality import check_command
+from pactgraph.gates.reason import reason_command
+from pactgraph.gates.validate import validate_files
+from pactgraph.rdf.dataset import DataFileError, DataFiles, turtle_files
+from pactgraph.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, format_for, serialize_result
+from pactgraph.rdf.query import QuerySyntaxError, read_query, run_query
+from pactgraph.release.diagram import diagram_command
+from pactgraph.release.diff import Snapshot
+from pactgraph.release.diff import diff as diff_snapshots
+from pactgraph.release.published import ReleaseCorrupt
+from pactgraph.release.push import push_command
+from pactgraph.release.register import register_path, register_release
+from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings, current_settings
 
 # Exception type → exit status. Checked in order; the first match wins.
 ERROR_EXIT_CODES: dict[type[BaseException], int] = {
@@ -28,9 +40,8 @@ ERROR_EXIT_CODES: dict[type[BaseException], int] = {
 
 
 def _release_error_code() -> dict[type[BaseException], int]:
-    # These import pyoxigraph; only needed on failure.
-    from pactgraph.build import ReleaseConflict, ReleaseError
-    from pactgraph.release import ReleaseCorrupt
+    # The build is heavy to import (see tests/test_architecture.py); only needed on failure.
+    from pactgraph.release.build import ReleaseConflict, ReleaseError
 
     # A damaged release is the data's fault; an existing release built otherwise, the request's.
     return {ReleaseError: 1, ReleaseCorrupt: 1, ReleaseConflict: 2}
@@ -82,13 +93,6 @@ def main(ctx: click.Context, data: Path | None, quiet: bool) -> None:
     ctx.with_resource(progress.using(progress.for_stream(stderr, quiet=quiet, prefix=prefix)))
 
 
-def current_settings() -> Settings:
-    """The data settings of the running command (``--data``, else the shipped data)."""
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx else None
-    return obj if isinstance(obj, Settings) else SETTINGS
-
-
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
     """Files as given, and every ``.ttl`` under a directory."""
     files: list[Path] = []
@@ -120,8 +124,6 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
       pactgraph validate graph/instruments/mous.ttl
       pactgraph validate --format ttl > report.ttl
     """
-    from pactgraph.validate import validate_files  # pyshacl is slow to import
-
     settings = current_settings()
     # With PATHs, validation still adds the ontology and vocabularies (the hierarchy).
     files = _expand(paths) if paths else DataFiles.discover(settings).all
@@ -171,8 +173,8 @@ def build(out: Path, previous: Path | None, register_file: Path | None) -> None:
       pactgraph build --out dist
       pactgraph build --out dist --previous dist/0.1.0-3f2c9a1b7d4e
     """
-    from pactgraph.build import ReleaseError
-    from pactgraph.build import build as build_release
+    from pactgraph.release.build import ReleaseError
+    from pactgraph.release.build import build as build_release
 
     try:
         release = build_release(out, current_settings(), previous, register_file)
@@ -212,9 +214,7 @@ def query(query: str, output_format: str | None, dist: Path) -> None:
       pactgraph query queries/01-binding-instruments.rq
       pactgraph query 'CONSTRUCT WHERE { ?s a ?c }' --format nt
     """
-    from pactgraph.formats import format_for, serialize_result
-    from pactgraph.query import read_query, run_query
-    from pactgraph.store import open_store
+    from pactgraph.release.store import open_store
 
     text = read_query(query)
     store = open_store(dist, current_settings())
@@ -259,13 +259,10 @@ def diff(old: Path, new: Path | None, output_format: str, patch_dir: Path | None
       pactgraph diff dist/0.1.0-aaaaaaaaaaaa --format json
       pactgraph diff dist/0.1.0-aaaaaaaaaaaa --patch-dir patch/
     """
-    import json
-
-    from pactgraph.diff import Snapshot
-    from pactgraph.diff import diff as diff_snapshots
+    from pactgraph.release.build import data_snapshot
 
     before = Snapshot.from_release(old)
-    after = Snapshot.from_release(new) if new else Snapshot.from_data(current_settings())
+    after = Snapshot.from_release(new) if new else data_snapshot(current_settings())
     change = diff_snapshots(before, after)
     if patch_dir is not None:
         change.write_patch(patch_dir)
@@ -303,10 +300,6 @@ def register(release_dir: Path, register_file: Path | None, published: object) -
     Example:
       pactgraph register dist/latest && git add releases.csv
     """
-    import datetime as dt
-
-    from pactgraph.register import register_path, register_release
-
     path = register_file or register_path(current_settings())
     day = published.date() if isinstance(published, dt.datetime) else None
     row, added = register_release(release_dir.resolve(), path, day)
@@ -315,12 +308,6 @@ def register(release_dir: Path, register_file: Path | None, published: object) -
 
 
 # Verbs that live with their own concern (each module owns its command).
-from pactgraph.api.cli import serve_command  # noqa: E402
-from pactgraph.diagram import diagram_command  # noqa: E402
-from pactgraph.push import push_command  # noqa: E402
-from pactgraph.quality import check_command  # noqa: E402
-from pactgraph.reason import reason_command  # noqa: E402
-
 main.add_command(reason_command)
 main.add_command(check_command)
 main.add_command(diagram_command)

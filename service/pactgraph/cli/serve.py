@@ -9,8 +9,9 @@ from typing import TypeVar
 
 import click
 
-from pactgraph.api.config import ServiceConfig
-from pactgraph.settings import DEFAULT_DIST
+from pactgraph.release.published import ReleaseCorrupt, latest_release
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.settings import DEFAULT_DIST, current_settings
 
 _F = TypeVar("_F", bound=Callable[..., object])
 
@@ -177,13 +178,12 @@ def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
       pactgraph serve --backend http://127.0.0.1:7878/query
       curl 'http://127.0.0.1:8000/sparql' --data-urlencode 'query=ASK {}'
     """
-    # Imported here: they are heavy, and pactgraph.cli imports this module.
+    # Imported here: the service and the build are heavy, and only this command needs them.
     import uvicorn
 
-    from pactgraph.api.app import create_app
-    from pactgraph.api.server import uvicorn_config
-    from pactgraph.cli import current_settings
-    from pactgraph.release import build_release, latest_release
+    from pactgraph.release.build import build as build_release
+    from pactgraph.serve.app import create_app
+    from pactgraph.serve.server import uvicorn_config
 
     release = latest_release(dist)
     if release is None:
@@ -197,8 +197,6 @@ def serve_command(host: str, port: int, dist: Path, **limits: object) -> None:
         f"on http://{host}:{port}/sparql",
         err=True,
     )
-    from pactgraph.release import ReleaseCorrupt
-
     try:
         app = create_app(release, config)
     except ReleaseCorrupt as error:  # a damaged release is refused, with what is wrong

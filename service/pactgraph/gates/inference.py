@@ -29,7 +29,7 @@ from the store's index; (3) each node's types are closed under the class hierarc
 distinct set of types, and many nodes share one. :func:`infer` (an rdflib graph or dataset)
 loads its input into a store and runs the same code.
 
->>> from pactgraph.dataset import load_dataset
+>>> from pactgraph.rdf.dataset import load_dataset
 >>> inferred = infer(load_dataset())
 >>> len(inferred) > 0
 True
@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, Dataset, Graph, URIRef
 
+from pactgraph.rdf.terms import oxigraph_quads, to_oxigraph
 from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE
-from pactgraph.terms import oxigraph_quads, to_oxigraph
 
 # The inferred graph is derived from the asserted ones; rules and reasoning never read it.
 # A URIRef is a str, so ``ox.NamedNode(INFERRED_GRAPH)`` and rdflib both take it.

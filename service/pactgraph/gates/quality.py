@@ -23,9 +23,11 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from pactgraph import progress
-from pactgraph.inference import INFERRED_GRAPH
-from pactgraph.namespaces import compact_iri
-from pactgraph.settings import SETTINGS, Settings
+from pactgraph.gates.inference import INFERRED_GRAPH
+from pactgraph.rdf.dataset import load_store
+from pactgraph.rdf.namespaces import compact_iri
+from pactgraph.rdf.terms import memory_store
+from pactgraph.settings import SETTINGS, Settings, current_settings
 
 _HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
 # The variable that names the offending node in every check.
@@ -96,8 +98,6 @@ def load_checks(settings: Settings = SETTINGS) -> list[QualityCheck]:
 
 def asserted_store(data: ox.Store | Dataset) -> ox.Store:
     """A pyoxigraph store of the data without its inferred graph (a copy only if need be)."""
-    from pactgraph.store import memory_store  # imported late: the CLI starts faster
-
     if isinstance(data, Dataset):
         data = memory_store(data)
     inferred = ox.NamedNode(INFERRED_GRAPH)
@@ -145,7 +145,7 @@ def run_checks(
 ) -> list[Finding]:
     """Run every check (by default all of ``queries/qc/``) on the data; return all findings.
 
-    >>> from pactgraph.dataset import load_dataset
+    >>> from pactgraph.rdf.dataset import load_dataset
     >>> run_checks(load_dataset())
     []
     """
@@ -179,9 +179,6 @@ def check_command(only: tuple[str, ...]) -> None:
     Prints every finding with its check's title and the offending node, then a summary per
     check. Exits 1 when any check finds something.
     """
-    from pactgraph.cli import current_settings  # the CLI imports this module
-    from pactgraph.dataset import load_store
-
     settings = current_settings()
     checks = load_checks(settings)
     unknown = set(only) - {check.name for check in checks}

@@ -29,7 +29,7 @@ Two engines, one report:
   grow with the data (36 s at 100k triples), so it cannot gate a million-triple build.
 * ``rules``: HermiT on the schema alone (every OWL/RDFS axiom of every graph, a few thousand
   triples: it finds the unsatisfiable classes) plus an OWL 2 RL check of the instances on the
-  pyoxigraph store: the closure of :mod:`pactgraph.inference` (class and property hierarchy,
+  pyoxigraph store: the closure of :mod:`pactgraph.gates.inference` (class and property hierarchy,
   domain and range, inverse, symmetric, transitive), ``owl:sameAs`` merged, then every
   individual in two disjoint classes (or in ``owl:Nothing``) is a clash, and every literal
   outside a datatype range an error. ``PACTGRAPH_REASONER=hermit|rules`` forces one.
@@ -43,7 +43,7 @@ disjoint classes (or to an unsatisfiable one, which then has two disjoint superc
 literal outside a datatype range; nothing (no existential, cardinality, union or nominal) can
 create new individuals or equalities. The OWL 2 RL/RDF rules are complete for such atomic
 consequences (W3C OWL 2 Profiles, theorem PR1), and the RDFS-plus-disjointness fragment
-above is exactly what :func:`pactgraph.inference.entail` closes. ``UNCOVERED`` lists what the
+above is exactly what :func:`pactgraph.gates.inference.entail` closes. ``UNCOVERED`` lists what the
 rules do not handle: the rules engine refuses (rather than passes) any graph that uses it, and
 ``tests/test_reason.py`` fails when ``ontology/pactgraph.ttl`` starts using it.
 
@@ -76,9 +76,11 @@ from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
 # The inferred graph is derived from the asserted ones; reasoning always looks at the latter.
-from pactgraph.inference import INFERRED_GRAPH, Entailment, Term, asserted_quads, entail, iri
-from pactgraph.namespaces import prefixes
-from pactgraph.terms import add_triples, to_rdflib
+from pactgraph.gates.inference import INFERRED_GRAPH, Entailment, Term, asserted_quads, entail, iri
+from pactgraph.rdf.dataset import DataFiles, load_store
+from pactgraph.rdf.namespaces import prefixes
+from pactgraph.rdf.terms import add_triples, to_rdflib
+from pactgraph.settings import current_settings
 
 # Below this many asserted triples HermiT checks the whole graph; at or above, the rules do.
 HERMIT_MAX_TRIPLES = 50_000
@@ -246,7 +248,7 @@ def run_hermit(graph: Graph) -> tuple[bool, tuple[URIRef, ...]]:
 def reason(data: Graph | Dataset) -> ReasoningReport:
     """Check a graph or dataset with HermiT and explain any inconsistency.
 
-    >>> from pactgraph.dataset import load_dataset
+    >>> from pactgraph.rdf.dataset import load_dataset
     >>> reason(load_dataset()).consistent
     True
     """
@@ -296,7 +298,7 @@ def default_names() -> NamespaceManager:
 def reason_store(store: ox.Store, names: NamespaceManager | None = None) -> ReasoningReport:
     """Check the asserted graphs of a store with the engine its size calls for.
 
-    >>> from pactgraph.dataset import load_store
+    >>> from pactgraph.rdf.dataset import load_store
     >>> reason_store(load_store()).ok
     True
     """
@@ -762,9 +764,6 @@ def reason_command(paths: tuple[Path, ...]) -> None:
       pactgraph reason
       pactgraph reason tests/data/reasoning/bill-and-statute.ttl
     """
-    from pactgraph.cli import current_settings  # the CLI imports this module
-    from pactgraph.dataset import DataFiles, load_store
-
     settings = current_settings()
     files = DataFiles.discover(settings)
     chosen = [*files.ontology, *files.vocab, *paths] if paths else None

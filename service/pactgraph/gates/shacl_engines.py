@@ -1,10 +1,10 @@
 """Which SHACL engine validates: pySHACL (the reference), or SPARQL on a store for large inputs.
 
 The shapes (``shapes/*.ttl``) stay the single definition: every engine reads the same shapes
-graph and returns a standard SHACL results graph, which :mod:`pactgraph.validate` turns into
+graph and returns a standard SHACL results graph, which :mod:`pactgraph.gates.validate` turns into
 its report either way. pySHACL is the reference and validates everything below
 ``SPARQL_MIN_TRIPLES``; above it, its cost grows past a build's time budget (see
-``bench/results/scale.md``), so :mod:`pactgraph.shacl_sparql` takes over: the shapes compiled
+``bench/results/scale.md``), so :mod:`pactgraph.gates.shacl_sparql` takes over: the shapes compiled
 to SPARQL and run on a pyoxigraph store (seconds, not minutes, at a million triples). rudof's
 native engine (``pyrudof``) stays available by name for comparisons; at a million triples it
 needed 17 GB, so it is never picked by size. ``tests/test_shacl_engines.py`` proves the
@@ -24,6 +24,8 @@ import os
 from collections.abc import Callable
 
 from rdflib import Graph
+
+from pactgraph.gates import shacl_sparql
 
 SPARQL_MIN_TRIPLES = 50_000
 ENGINE_ENV = "PACTGRAPH_SHACL_ENGINE"
@@ -46,9 +48,7 @@ def run_pyshacl(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
 
 def run_sparql(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
     """(conforms, results graph) from the shapes compiled to SPARQL, on a store of ``data``."""
-    from pactgraph.shacl_sparql import run_sparql as run
-
-    return run(data, shapes)
+    return shacl_sparql.run_sparql(data, shapes)
 
 
 def run_rudof(data: Graph, shapes: Graph) -> tuple[bool, Graph]:

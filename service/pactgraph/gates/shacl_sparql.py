@@ -3,7 +3,7 @@
 The shapes (``shapes/*.ttl``) stay the single definition: every targeted shape becomes one
 SELECT query per constraint, returning the focus nodes (and values) that break it, and the
 answers become a standard SHACL validation report graph (what pySHACL returns), so
-:mod:`pactgraph.validate` reads it unchanged. Queries see the union of the store's graphs,
+:mod:`pactgraph.gates.validate` reads it unchanged. Queries see the union of the store's graphs,
 so the ontology's class hierarchy (``rdfs:subClassOf``) and the SKOS vocabularies must be in
 the store, as they are in a build. No copy of the data leaves the store.
 
@@ -36,7 +36,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, SH
 from rdflib.term import Node
 
-from pactgraph.terms import to_oxigraph, to_rdflib
+from pactgraph.rdf.terms import to_oxigraph, to_rdflib
 
 TEMPLATE_FILE = Path(__file__).with_name("shacl-sparql.rq")
 _FRAGMENT = re.compile(r"^#@ (\S+)\s*$", re.MULTILINE)

@@ -9,7 +9,7 @@ times faster.
 
 :func:`validate_store` validates a pyoxigraph store that already holds the ontology and the
 vocabularies as named graphs (as a build does): small stores go through the same pySHACL
-path, large ones to the shapes compiled to SPARQL (:mod:`pactgraph.shacl_sparql`) on the
+path, large ones to the shapes compiled to SPARQL (:mod:`pactgraph.gates.shacl_sparql`) on the
 store itself, with no rdflib copy of the data.
 
 >>> from rdflib import Graph
@@ -24,20 +24,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from pactgraph import progress
-from pactgraph.dataset import DataFiles, load_union, ontology_graph, turtle_files
-from pactgraph.namespaces import compact_iri
+from pactgraph.gates import shacl_sparql
+from pactgraph.gates.shacl_engines import ENGINES, engine_for, run_shacl
+from pactgraph.rdf.dataset import DataFiles, load_union, ontology_graph, turtle_files
+from pactgraph.rdf.namespaces import compact_iri
+from pactgraph.rdf.terms import add_triples, to_oxigraph
 from pactgraph.settings import SETTINGS, Settings
-from pactgraph.shacl_engines import ENGINES, engine_for, run_shacl
-
-if TYPE_CHECKING:  # pyoxigraph is only needed by callers that hold a store
-    import pyoxigraph
 
 SHAPES = Namespace("https://w3id.org/pactgraph/shapes#")
 
@@ -285,12 +284,8 @@ def _graphs_describing(data: Graph) -> Callable[[Node], tuple[URIRef, ...]]:
     )
 
 
-def _graphs_in_store(store: pyoxigraph.Store) -> Callable[[Node], tuple[URIRef, ...]]:
+def _graphs_in_store(store: ox.Store) -> Callable[[Node], tuple[URIRef, ...]]:
     """Which named graphs of a store hold triples about a node (the file to fix)."""
-    import pyoxigraph as ox
-
-    from pactgraph.terms import to_oxigraph
-
     def graphs(node: Node) -> tuple[URIRef, ...]:
         if not isinstance(node, URIRef | BNode):  # a literal is never a subject
             return ()
@@ -342,7 +337,7 @@ def _with_ontology(data: Graph, settings: Settings) -> Graph:
 def validate_graph(data: Graph, settings: Settings = SETTINGS) -> ValidationReport:
     """Validate ``data`` (a Graph, or a Dataset taken as the union of its graphs).
 
-    >>> from pactgraph.dataset import load_union
+    >>> from pactgraph.rdf.dataset import load_union
     >>> report = validate_graph(load_union([]))
     >>> report.conforms
     True
@@ -377,7 +372,7 @@ def validate_files(files: list[Path], settings: Settings = SETTINGS) -> Validati
     return report
 
 
-def validate_store(store: pyoxigraph.Store, settings: Settings = SETTINGS) -> ValidationReport:
+def validate_store(store: ox.Store, settings: Settings = SETTINGS) -> ValidationReport:
     """Validate the union of a store's graphs; the store holds the ontology and vocabularies.
 
     Below ``SPARQL_MIN_TRIPLES`` quads the union is copied into rdflib for pySHACL (the
@@ -388,13 +383,10 @@ def validate_store(store: pyoxigraph.Store, settings: Settings = SETTINGS) -> Va
     >>> validate_store(pyoxigraph.Store()).conforms
     True
     """
-    from pactgraph.shacl_sparql import validate
-    from pactgraph.terms import add_triples
-
     shapes = load_shapes(settings)
     engine = engine_for(len(store))
     if engine == "sparql":
-        conforms, results = validate(store, shapes)
+        conforms, results = shacl_sparql.validate(store, shapes)
     else:
         conforms, results = ENGINES[engine](add_triples(Graph(), store), shapes)
     return ValidationReport(

@@ -19,7 +19,7 @@ import json
 
 import pyoxigraph as ox
 
-from pactgraph.namespaces import compact_iri, jsonld_context
+from pactgraph.rdf.namespaces import compact_iri, jsonld_context
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

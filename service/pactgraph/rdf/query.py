@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from pactgraph.formats import QueryResult
+from pactgraph.rdf.formats import QueryResult
 
 
 class QuerySyntaxError(ValueError):
@@ -37,7 +37,7 @@ def run_query(store: ox.Store, query: str, base_iri: str | None = None) -> Query
     >>> run_query(store, "SELECT ?o { ?s ?p }")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pactgraph.query.QuerySyntaxError: SPARQL syntax error at 1:20: expected one of ...
+    pactgraph.rdf.query.QuerySyntaxError: SPARQL syntax error at 1:20: expected one of ...
     """
     try:
         return store.query(query, base_iri=base_iri, use_default_graph_as_union=True)

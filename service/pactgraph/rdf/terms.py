@@ -87,3 +87,19 @@ def oxigraph_quads(dataset: Dataset) -> Iterable[ox.Quad]:
         name = getattr(g, "identifier", g)
         graph = ox.DefaultGraph() if name is None else to_oxigraph(name)
         yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph)
+
+
+def memory_store(dataset: Dataset) -> ox.Store:
+    """An in-memory store holding the dataset's quads.
+
+    >>> from rdflib import URIRef
+    >>> ds = Dataset()
+    >>> ds.graph(URIRef("http://example.org/g")).add(
+    ...     (URIRef("http://example.org/s"), URIRef("http://example.org/p"), URIRef("http://example.org/o")))
+    <Graph identifier=http://example.org/g (<class 'rdflib.graph.Graph'>)>
+    >>> len(memory_store(ds))
+    1
+    """
+    store = ox.Store()
+    store.extend(oxigraph_quads(dataset))
+    return store

@@ -14,11 +14,11 @@ same input always gives the same version and the same bytes, and a release direc
 written, never changes.
 
 Every release also holds the licence files and its own ``CITATION.cff``
-(:mod:`pactgraph.citation`). With ``previous`` (``pactgraph build --previous DIR``), a release
-the register knows (:mod:`pactgraph.register`), it also holds the change from that release
-(:mod:`pactgraph.diff`): ``changes-from-<old version>.added.nq.gz`` and ``.removed.nq.gz``, and
-the predecessor and the diff's summary in ``release.json``. Without it, nothing about other
-releases enters a release: its bytes never depend on what lies in ``dist/``.
+(:mod:`pactgraph.release.citation`). With ``previous`` (``pactgraph build --previous DIR``), a
+release the register knows (:mod:`pactgraph.release.register`), it also holds the change from
+that release (:mod:`pactgraph.release.diff`): ``changes-from-<old version>.added.nq.gz`` and
+``.removed.nq.gz``, and the predecessor and the diff's summary in ``release.json``. Without
+it, nothing about other releases enters a release: its bytes never depend on what lies in ``dist/``.
 """
 
 from __future__ import annotations
@@ -40,15 +40,21 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from pactgraph import progress
-from pactgraph.citation import CITATION_FILE, licences, release_files, release_iri
-from pactgraph.dataset import DataFiles, graph_iri_for, load_store
-from pactgraph.diff import ReleaseDiff, Snapshot, diff
-from pactgraph.jsonld import compact_jsonld
-from pactgraph.namespaces import prefixes
-from pactgraph.release import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
+from pactgraph.gates.inference import add_inferred_graph_to_store
+from pactgraph.gates.quality import quality_gate
+from pactgraph.gates.reason import reasoning_problems
+from pactgraph.gates.validate import compact, validate_store
+from pactgraph.rdf.dataset import DataFiles, graph_iri_for, load_store
+from pactgraph.rdf.jsonld import compact_jsonld
+from pactgraph.rdf.namespaces import prefixes
+from pactgraph.rdf.terms import rdflib_dataset
+from pactgraph.release.citation import CITATION_FILE, licences, release_files, release_iri
+from pactgraph.release.diff import ReleaseDiff, Snapshot, diff
+from pactgraph.release.published import LATEST, RELEASE_JSON, STORE_DIR, SUMS, Release
+from pactgraph.release.register import register_path, registered
+from pactgraph.release.versions import past_ontology_files
+from pactgraph.release.void import linked_data_files
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
-from pactgraph.terms import rdflib_dataset
-from pactgraph.versions import past_ontology_files
 
 ONTOLOGY_IRI = BASE_IRI + "ontology"
 BASENAME = "pactgraph"
@@ -116,8 +122,6 @@ def gate_versioned(store: ox.Store, settings: Settings) -> list[str]:
 
 def gate_shacl(store: ox.Store, settings: Settings) -> list[str]:
     """Every SHACL violation of the union of the graphs, one line each."""
-    from pactgraph.validate import compact, validate_store  # pyshacl is slow to import
-
     report = validate_store(store, settings)
     if report.conforms:
         return []
@@ -139,23 +143,17 @@ def gate_no_blank_nodes(store: ox.Store, settings: Settings) -> list[str]:
 
 
 def gate_reasoning(store: ox.Store, settings: Settings) -> list[str]:
-    """Refuse an inconsistent graph or an unsatisfiable class (see pactgraph.reason)."""
-    from pactgraph.reason import reasoning_problems  # owlready2 is slow to import
-
+    """Refuse an inconsistent graph or an unsatisfiable class (see pactgraph.gates.reason)."""
     return reasoning_problems(store, settings)
 
 
 def gate_quality(store: ox.Store, settings: Settings) -> list[str]:
-    """Every query in queries/qc/ must return no rows (see pactgraph.quality)."""
-    from pactgraph.quality import quality_gate
-
+    """Every query in queries/qc/ must return no rows (see pactgraph.gates.quality)."""
     return quality_gate(store, settings)
 
 
 def gate_inferred_graph(store: ox.Store, settings: Settings) -> list[str]:
-    """Add the inferred named graph to the release (see pactgraph.inference); never fails."""
-    from pactgraph.inference import add_inferred_graph_to_store
-
+    """Add the inferred named graph to the release (see pactgraph.gates.inference); never fails."""
     added = add_inferred_graph_to_store(store)
     progress.current().note(f"{added:,} inferred triples")
     return []
@@ -365,7 +363,7 @@ def release_version(store: ox.Store, nquads: bytes) -> str:
 
 def changes_files(change: ReleaseDiff) -> dict[str, bytes]:
     """The patch from the predecessor, gzipped: ``changes-from-<old>.added.nq.gz`` and
-    ``.removed.nq.gz`` (plain N-Quads inside; see :mod:`pactgraph.diff`).
+    ``.removed.nq.gz`` (plain N-Quads inside; see :mod:`pactgraph.release.diff`).
 
     >>> old = Snapshot("0.1-a", frozenset())
     >>> sorted(changes_files(diff(old, Snapshot("0.1-b", frozenset()))))
@@ -485,7 +483,6 @@ def release_content(
     patch = changes_files(change) if change is not None else {}
     files.update(patch)
     # VoID/DCAT measured from these very files, and the ontology/vocabulary HTML pages.
-    from pactgraph.void import linked_data_files
 
     try:
         with progress.stage("linked-data") as running:
@@ -577,11 +574,10 @@ def publish(content: ReleaseContent, out: Path) -> Release:
 def registered_previous(previous: Path, register: Path) -> Snapshot:
     """The release in ``previous``, once the register confirms it was published with these bytes.
 
-    Raises :class:`pactgraph.register.RegisterError` (a ``ValueError``) for a release the
-    register does not know, and :class:`pactgraph.release.ReleaseCorrupt` for damaged files.
+    Raises :class:`pactgraph.release.register.RegisterError` (a ``ValueError``) for a release
+    the register does not know, and :class:`pactgraph.release.published.ReleaseCorrupt` for
+    damaged files.
     """
-    from pactgraph.register import registered
-
     snapshot = Snapshot.from_release(previous)
     registered(register, snapshot.version, snapshot.nquads_sha256)
     return snapshot
@@ -598,11 +594,9 @@ def build(
     With ``previous``, a release directory that the register (``register``, by default the
     data root's ``releases.csv``) lists, the release also holds the change from it.
 
-    Raises :class:`pactgraph.dataset.DataFileError` for a broken file and
+    Raises :class:`pactgraph.rdf.dataset.DataFileError` for a broken file and
     :class:`ReleaseError` when a gate fails; in both cases ``out`` is left as it was.
     """
-    from pactgraph.register import register_path
-
     before = None
     if previous is not None:  # checked first: a refusal should not wait for the gates
         before = registered_previous(previous, register or register_path(settings))
@@ -611,11 +605,18 @@ def build(
     return publish(release_content(store, settings, scratch=out, previous=before), out)
 
 
+def data_snapshot(settings: Settings = SETTINGS) -> Snapshot:
+    """The working data, built in memory as a release would be (every gate run), unwritten."""
+    store = checked_store(settings)
+    nquads = nquads_dump(store)
+    return Snapshot.from_nquads(release_version(store, nquads), nquads)
+
+
 def checked_store(settings: Settings = SETTINGS) -> ox.Store:
     """The quads as a release publishes them: loaded, then passed through every gate.
 
     Gates may add to the store (the inferred graph does), so compare dumps against this, not
-    against :func:`pactgraph.dataset.load_store`.
+    against :func:`pactgraph.rdf.dataset.load_store`.
     """
     files = DataFiles.discover(settings).all
     with progress.stage("load", total=len(files), unit="files") as running:

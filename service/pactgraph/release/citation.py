@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from pactgraph.release.description import description_triples
+from pactgraph.render.html import TEMPLATES_DIR
 from pactgraph.settings import BASE_IRI, project_file
 
 LICENSE = "LICENSE"
@@ -31,7 +32,6 @@ LICENSE_DATA = "LICENSE-DATA"
 LICENSE_FILES = (LICENSE, LICENSE_DATA)
 CITATION_FILE = "CITATION.cff"
 TEMPLATE = "release-citation.cff"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 _DCAT = "http://www.w3.org/ns/dcat#"
 _DCTERMS = "http://purl.org/dc/terms/"
@@ -105,8 +105,6 @@ def credits() -> Credits:
     >>> credits().author, credits().data_licence.spdx, credits().code_licence.spdx
     ('pactgraph maintainers', 'CC-BY-4.0', 'MIT')
     """
-    from pactgraph.void import description_triples
-
     triples = description_triples()
     publisher = _one(triples, _DATASET, _DCTERMS + "publisher")
     return Credits(

@@ -25,8 +25,8 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from pactgraph.dataset import parse_file
-from pactgraph.namespaces import PACT, compact_iri
+from pactgraph.rdf.dataset import parse_file
+from pactgraph.rdf.namespaces import PACT, compact_iri
 from pactgraph.settings import SETTINGS, Settings
 
 # Graph-wide and per-kind Graphviz attributes (kept here so the look is changed in one place).

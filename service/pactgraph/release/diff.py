@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pactgraph.namespaces import compact_iri
-from pactgraph.release import NQUADS, Release, verify_release
-from pactgraph.settings import GRAPH_IRI_BASE, SETTINGS, Settings
+from pactgraph.rdf.namespaces import compact_iri
+from pactgraph.release.published import NQUADS, Release, verify_release
+from pactgraph.settings import GRAPH_IRI_BASE
 
 ADDED = "added.nq"
 REMOVED = "removed.nq"
@@ -44,7 +44,7 @@ def _lines(data: bytes) -> frozenset[bytes]:
 
 
 def _joined(lines: frozenset[bytes] | set[bytes]) -> bytes:
-    # The build's order (pactgraph.build._joined): bytes, sorted.
+    # The build's order (pactgraph.release.build._joined): bytes, sorted.
     return b"".join(line + b"\n" for line in sorted(lines))
 
 
@@ -71,13 +71,13 @@ class Snapshot:
         return cls(release.version, _lines((path / NQUADS).read_bytes()))
 
     @classmethod
-    def from_data(cls, settings: Settings = SETTINGS) -> Snapshot:
-        """The working data, built in memory as a release would be (every gate run), unwritten."""
-        from pactgraph.build import checked_store, nquads_dump, release_version
+    def from_nquads(cls, version: str, nquads: bytes) -> Snapshot:
+        """A release's content from its version and its N-Quads dump, as the build makes them.
 
-        store = checked_store(settings)
-        nquads = nquads_dump(store)
-        return cls(release_version(store, nquads), _lines(nquads))
+        >>> Snapshot.from_nquads("1.0.0-abc", b"<a> <b> <c> .\n").lines
+        frozenset({b'<a> <b> <c> .'})
+        """
+        return cls(version, _lines(nquads))
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from pactgraph.api.pages import render
-from pactgraph.dataset import DataFiles, graph_iri_for
-from pactgraph.namespaces import PACT, prefixes_for
-from pactgraph.namespaces import compact_iri as compact
+from pactgraph.rdf.dataset import DataFiles, graph_iri_for
+from pactgraph.rdf.namespaces import PACT, prefixes_for
+from pactgraph.rdf.namespaces import compact_iri as compact
+from pactgraph.render.html import render
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
 ONTOLOGY_PAGE = "ontology.html"

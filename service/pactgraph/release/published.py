@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pactgraph.settings import SETTINGS, Settings
-
 LATEST = "latest"
 RELEASE_JSON = "release.json"
 SUMS = "SHA256SUMS"
@@ -126,21 +124,3 @@ def latest_release(out: Path) -> Release | None:
         return Release.open(link.resolve(strict=True))
     except (FileNotFoundError, NotADirectoryError, KeyError, ValueError):
         return None
-
-
-def build_release(out: Path, settings: Settings = SETTINGS) -> Release:
-    """Build and publish a release of the data under ``settings`` into ``out``.
-
-    Raises :class:`pactgraph.dataset.DataFileError` or :class:`pactgraph.build.ReleaseError`
-    (and leaves ``out`` untouched) when the data is broken or fails a release gate.
-    """
-    from pactgraph.build import build  # build imports this module
-
-    return build(out, settings)
-
-
-def is_current(release: Release, settings: Settings = SETTINGS) -> bool:
-    """Whether a release was built from exactly the data files under ``settings``."""
-    from pactgraph.build import source_digest
-
-    return release.metadata.get("source_digest") == source_digest(settings)

@@ -27,6 +27,7 @@ command line), HTTP Basic or Digest (Virtuoso's ``/sparql-graph-crud-auth`` uses
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ import click
 import httpx
 
 from pactgraph import progress
-from pactgraph.release import Release, latest_release
+from pactgraph.release.published import Release, latest_release
 from pactgraph.settings import DEFAULT_DIST
 
 COUNT_QUERY = Path(__file__).with_name("push-graph-counts.rq")
@@ -286,8 +287,6 @@ def push_command(
           --query-endpoint http://127.0.0.1:8890/sparql \\
           --user dba --password-env VIRTUOSO_PASSWORD --auth-scheme digest
     """
-    import os
-
     release = latest_release(dist)
     if release is None:
         raise FileNotFoundError(f"no release in {dist}: run `pactgraph build` first")

@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from pactgraph.release import Release, verify_release
+from pactgraph.release.published import Release, verify_release
 from pactgraph.settings import Settings
 
 REGISTER_FILE = "releases.csv"

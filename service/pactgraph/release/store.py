@@ -2,7 +2,7 @@
 
 Either the ``store/`` of a release (opened read-only, no loading) or, when there is no
 current release, an in-memory store loaded from the data files. Both hold one named graph
-per file; queries see their union as the default graph (see :mod:`pactgraph.query`).
+per file; queries see their union as the default graph (see :mod:`pactgraph.rdf.query`).
 """
 
 from __future__ import annotations
@@ -10,28 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset
 
-from pactgraph.dataset import load_store
-from pactgraph.release import Release, is_current, latest_release
+from pactgraph.rdf.dataset import load_store
+from pactgraph.release.build import source_digest
+from pactgraph.release.published import Release, latest_release
 from pactgraph.settings import DEFAULT_DIST, SETTINGS, Settings
-from pactgraph.terms import oxigraph_quads
-
-
-def memory_store(dataset: Dataset) -> ox.Store:
-    """An in-memory store holding the dataset's quads.
-
-    >>> from rdflib import URIRef
-    >>> ds = Dataset()
-    >>> ds.graph(URIRef("http://example.org/g")).add(
-    ...     (URIRef("http://example.org/s"), URIRef("http://example.org/p"), URIRef("http://example.org/o")))
-    <Graph identifier=http://example.org/g (<class 'rdflib.graph.Graph'>)>
-    >>> len(memory_store(ds))
-    1
-    """
-    store = ox.Store()
-    store.extend(oxigraph_quads(dataset))
-    return store
 
 
 def current_release(out: Path = DEFAULT_DIST, settings: Settings = SETTINGS) -> Release | None:
@@ -42,10 +25,15 @@ def current_release(out: Path = DEFAULT_DIST, settings: Settings = SETTINGS) -> 
     return release
 
 
+def is_current(release: Release, settings: Settings = SETTINGS) -> bool:
+    """Whether a release was built from exactly the data files under ``settings``."""
+    return release.metadata.get("source_digest") == source_digest(settings)
+
+
 def open_store(out: Path = DEFAULT_DIST, settings: Settings = SETTINGS) -> ox.Store:
     """The current release's store (read-only), or else the data loaded into memory.
 
-    Raises :class:`pactgraph.dataset.DataFileError` if the data must be loaded and a file
+    Raises :class:`pactgraph.rdf.dataset.DataFileError` if the data must be loaded and a file
     does not parse.
     """
     release = current_release(out, settings)

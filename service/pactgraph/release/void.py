@@ -10,12 +10,12 @@ N-Triples dump, so the description can never disagree with the data:
 - a ``void:classPartition`` per class (``void:entities``) and a ``void:propertyPartition``
   per property (``void:triples``);
 - every dump as a ``dcat:Distribution`` (media type, byte size, SHA-256) and a ``void:dataDump``;
-- ``dcterms:bibliographicCitation``: how to cite this release (:mod:`pactgraph.citation`);
+- ``dcterms:bibliographicCitation``: how to cite this release (:mod:`pactgraph.release.citation`);
 - a ``void:Linkset`` to Wikidata per linking property (``skos:exactMatch`` for actors, the
   ontology's SKOS mappings…) with the number of links.
 
 :func:`linked_data_files` is the build step: it returns ``void.ttl`` and the generated
-ontology and vocabulary pages (:mod:`pactgraph.docs_gen`) for the release directory.
+ontology and vocabulary pages (:mod:`pactgraph.release.docs_gen`) for the release directory.
 
 >>> distribution_media_type("pactgraph.nt.gz")
 ('application/n-triples', True)
@@ -25,20 +25,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from functools import lru_cache
-from pathlib import Path
 
 import pyoxigraph as ox
 
-from pactgraph.formats import GRAPH_FORMATS
-from pactgraph.namespaces import compact_iri as compact
-from pactgraph.namespaces import prefixes
+from pactgraph.rdf.formats import GRAPH_FORMATS
+from pactgraph.rdf.namespaces import compact_iri as compact
+from pactgraph.rdf.namespaces import prefixes
+from pactgraph.release.citation import citation_text
+from pactgraph.release.description import DATASET, dataset_license, description_triples
+from pactgraph.release.docs_gen import documentation_pages
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
-DESCRIPTION_FILE = Path(__file__).resolve().parent / "dataset-description.ttl"
 VOID_FILE = "void.ttl"
 DOC = BASE_IRI + ".well-known/void"
-DATASET = DOC + "#dataset"
 WIKIDATA = DOC + "#wikidata"
 WIKIDATA_SPACE = "http://www.wikidata.org/"
 DUMP_PREFIX = "pactgraph."
@@ -84,24 +83,6 @@ def is_dump(name: str) -> bool:
     if not name.startswith(DUMP_PREFIX):
         return False
     return name.removesuffix(".gz").rsplit(".", 1)[-1] in DUMP_MEDIA_TYPES
-
-
-@lru_cache(maxsize=1)
-def description_triples() -> tuple[ox.Triple, ...]:
-    """The hand-written part of the description."""
-    return tuple(q.triple for q in ox.parse(path=str(DESCRIPTION_FILE), format=ox.RdfFormat.TURTLE))
-
-
-def dataset_license() -> str:
-    """The licence IRI ``dataset-description.ttl`` gives the dataset.
-
-    >>> dataset_license()
-    'https://creativecommons.org/licenses/by/4.0/'
-    """
-    for t in description_triples():
-        if t.subject == _n(DATASET) and t.predicate == _n(DCTERMS + "license"):
-            return t.object.value
-    raise LookupError("dataset-description.ttl gives the dataset no dcterms:license")
 
 
 def _slug(iri: str) -> str:
@@ -195,14 +176,12 @@ def _distribution(name: str, data: bytes, version: str) -> list[ox.Triple]:
 
 def void_triples(files: dict[str, bytes], version: str) -> list[ox.Triple]:
     """The whole description of a release whose files (name -> bytes) are ``files``."""
-    from pactgraph.citation import citation_text
-
     stats = statistics(files["pactgraph.nt"])
     dataset = _n(DATASET)
     out = list(description_triples())
     out += [
         ox.Triple(dataset, _n(DCAT + "version"), ox.Literal(version)),
-        # How to cite exactly this release (its version IRI and licence; pactgraph.citation).
+        # How to cite exactly this release (its version IRI and licence; release.citation).
         ox.Triple(
             dataset, _n(DCTERMS + "bibliographicCitation"), ox.Literal(citation_text(version))
         ),
@@ -250,6 +229,4 @@ def linked_data_files(
     dataset: object, files: dict[str, bytes], version: str, settings: Settings = SETTINGS
 ) -> dict[str, bytes]:
     """The release build step: ``void.ttl`` plus the generated ontology/vocabulary pages."""
-    from pactgraph.docs_gen import documentation_pages
-
     return {VOID_FILE: void_turtle(files, version), **documentation_pages(dataset, settings)}

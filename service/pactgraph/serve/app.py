@@ -2,8 +2,8 @@
 
 ``create_app(release, config)`` reads the release's named graphs once; the worker processes
 start with the app (its lifespan) and stop with it; the ``/validate`` workers
-(:mod:`pactgraph.api.validation`) start with the first upload. Routers:
-:mod:`pactgraph.api.sparql`, :mod:`pactgraph.api.dumps` and :mod:`pactgraph.api.ui`; they find
+(:mod:`pactgraph.serve.validation`) start with the first upload. Routers:
+:mod:`pactgraph.serve.sparql`, :mod:`pactgraph.serve.dumps` and :mod:`pactgraph.serve.ui`; they find
 the release, the config and the pools on ``app.state``.
 """
 
@@ -19,15 +19,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.requests import ClientDisconnect
 
 from pactgraph import __version__
-from pactgraph.api import compression, dumps, linked_data, openapi, sparql, ui, validate_api
-from pactgraph.api.access import AccessLog
-from pactgraph.api.cache import ResultCache
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.fastpath import FastPath
-from pactgraph.api.security_headers import SecureSend
-from pactgraph.api.validation import ValidationPool
-from pactgraph.backends import make_backend
-from pactgraph.release import Release, verify_release
+from pactgraph.release.published import Release, verify_release
+from pactgraph.serve import compression, dumps, linked_data, openapi, sparql, ui, validate_api
+from pactgraph.serve.access import AccessLog
+from pactgraph.serve.backends import make_backend
+from pactgraph.serve.cache import ResultCache
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.fastpath import FastPath
+from pactgraph.serve.security_headers import SecureSend
+from pactgraph.serve.validation import ValidationPool
 
 # Read-only endpoints: any origin may read, and no credentials are ever honoured (an echoed
 # Origin with credentials is what lets other sites act as the user). One policy for the
@@ -57,7 +57,7 @@ CORS_POLICY: dict[str, Any] = {
 
 
 class Service(FastAPI):
-    """The FastAPI app, with :mod:`pactgraph.api.fastpath` in front of it.
+    """The FastAPI app, with :mod:`pactgraph.serve.fastpath` in front of it.
 
     ``fast_path`` is set by :func:`create_app` (``None``: every request goes through
     FastAPI, as with ``ServiceConfig(fast_path=False)``).
@@ -100,13 +100,13 @@ def graph_sizes(release: Release) -> dict[str, int]:
 def create_app(release: Release, config: ServiceConfig | None = None) -> Service:
     """The service over ``release``: ``/sparql``, ``/healthz``, the dumps and the UI routers.
 
-    Raises :class:`pactgraph.release.ReleaseCorrupt` when a file of the release does not
+    Raises :class:`pactgraph.release.published.ReleaseCorrupt` when a file of the release does not
     match its ``SHA256SUMS``: a corrupted release is refused, never served.
     """
     verify_release(release)
     config = config or ServiceConfig()
     sizes = graph_sizes(release)
-    # The embedded worker pool, or a remote store with `serve --backend` (pactgraph.backends).
+    # The embedded worker pool, or a remote store with `serve --backend` (pactgraph.serve.backends).
     pool = make_backend(release, config, set(sizes))
     validation_pool = ValidationPool(config)
 
@@ -126,7 +126,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
         docs_url=None,
         redoc_url=None,
         # The machine-readable description of every route (GET only; no docs UI, which would
-        # load scripts from a CDN). pactgraph.api.openapi keeps it true to what is answered.
+        # load scripts from a CDN). pactgraph.serve.openapi keeps it true to what is answered.
         openapi_url="/openapi.json",
     )
     app.state.release = release

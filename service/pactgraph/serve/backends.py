@@ -3,13 +3,13 @@
 :class:`QueryBackend` is the interface the SPARQL endpoint uses (``run(task) -> Answer`` plus
 ``start``/``close`` and the counters ``/healthz`` shows). Two implementations:
 
-- the embedded store: :class:`pactgraph.api.workers.WorkerPool`, worker processes over the
+- the embedded store: :class:`pactgraph.serve.workers.WorkerPool`, worker processes over the
   release's own pyoxigraph store (the default);
 - :class:`RemoteBackend`, any SPARQL 1.1 endpoint (the Oxigraph server, Virtuoso, …) asked
   through SPARQLWrapper (``pactgraph serve --backend URL``).
 
 The remote backend keeps every rule of the embedded one on our side: the same vetting
-(:mod:`pactgraph.api.guard`: SERVICE allow-list, unknown graphs), syntax errors found
+(:mod:`pactgraph.serve.guard`: SERVICE allow-list, unknown graphs), syntax errors found
 locally (the query is parsed by pyoxigraph before it leaves), the time limit (504), the row
 cap (the answer is counted before a byte goes to the client: 422 past it), the concurrency
 limit and queue (503), and every output format (the remote answer is re-serialised). A store
@@ -43,9 +43,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
 
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.guard import QueryRefused, QueryScope, check_scope, scope_of
-from pactgraph.api.workers import (
+from pactgraph.rdf.formats import FORMATS_BY_KIND, ResultKind, result_kind
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.guard import QueryRefused, QueryScope, check_scope, scope_of
+from pactgraph.serve.workers import (
     Answer,
     PoolBusy,
     QueryTask,
@@ -57,10 +58,9 @@ from pactgraph.api.workers import (
     task_format,
     unacceptable,
 )
-from pactgraph.formats import FORMATS_BY_KIND, ResultKind, result_kind
 
 if TYPE_CHECKING:
-    from pactgraph.release import Release
+    from pactgraph.release.published import Release
 
 # What the backend asks a remote store for, per result kind, and how it reads the answer.
 REMOTE_ACCEPT: dict[ResultKind, str] = {
@@ -303,7 +303,7 @@ def make_backend(release: Release, config: ServiceConfig, known_graphs: set[str]
     """The backend ``config`` asks for: the remote store at ``config.backend``, else embedded.
 
     >>> from pathlib import Path
-    >>> from pactgraph.release import Release
+    >>> from pactgraph.release.published import Release
     >>> r = Release(Path("dist/x"), "x", 0)
     >>> type(make_backend(r, ServiceConfig(backend="http://127.0.0.1:1/q"), set())).__name__
     'RemoteBackend'

@@ -50,7 +50,7 @@ class ServiceConfig:
     max_query_length: int = 100_000
     max_body_size: int = 1_000_000
     # A request head's header fields: their bytes together (names and values), their number,
-    # and the time from the head's first byte to its end (pactgraph.api.server); the request
+    # and the time from the head's first byte to its end (pactgraph.serve.server); the request
     # target is bounded by max_query_length. Past a bound: 431 (408 for the time).
     max_header_bytes: int = 16 * 1024
     max_header_count: int = 100
@@ -77,7 +77,7 @@ class ServiceConfig:
     # killer. 0 means no cap.
     worker_memory_bytes: int = 2 * 1024**3
     # A remote SPARQL 1.1 query endpoint answering the queries instead of the embedded store
-    # (pactgraph.backends.RemoteBackend); None: the release's own store.
+    # (pactgraph.serve.backends.RemoteBackend); None: the release's own store.
     backend: str | None = None
     # Bytes of finished SPARQL answers kept in memory (LRU). A release never changes, so a
     # cached answer is exactly what the query would give again; 0 turns the cache off.
@@ -85,10 +85,10 @@ class ServiceConfig:
     # Cache-Control max-age on GET query answers (releases are immutable; a new one is served
     # under a new ETag, so a modest age only bounds how long a client skips revalidation).
     cache_max_age_s: int = 300
-    # Answer GET/HEAD /sparql queries before FastAPI (pactgraph.api.fastpath): the same
+    # Answer GET/HEAD /sparql queries before FastAPI (pactgraph.serve.fastpath): the same
     # bytes, a fraction of the work. False sends every request through FastAPI.
     fast_path: bool = True
-    # ``POST /validate`` (pactgraph.api.validation): uploads are parsed, validated and their
+    # ``POST /validate`` (pactgraph.serve.validation): uploads are parsed, validated and their
     # report written in worker processes of their own, never in the server process (a parser
     # crash or a runaway validation costs that one request). Its own limits, because a SHACL
     # run costs far more per byte than a query and must not take the query workers' places.

@@ -15,13 +15,13 @@ from fastapi import Request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, VOID
 
-from pactgraph.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
+from pactgraph.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 
 TEMPLATE = Path(__file__).with_name("service_description.ttl")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
-# W3C format IRIs (https://www.w3.org/ns/formats/) by the names of pactgraph.formats.
+# W3C format IRIs (https://www.w3.org/ns/formats/) by the names of pactgraph.rdf.formats.
 FORMAT_IRIS: dict[str, URIRef] = {
     "json": FORMATS.SPARQL_Results_JSON,
     "xml": FORMATS.SPARQL_Results_XML,

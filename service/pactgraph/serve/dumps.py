@@ -43,12 +43,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from pactgraph.api import openapi
-from pactgraph.api.ui import prefers_html, render_page
-from pactgraph.citation import citation_text, release_iri
-from pactgraph.formats import GRAPH_FORMATS
-from pactgraph.release import LATEST, RELEASE_JSON, latest_release
-from pactgraph.release import SUMS as SUMS_NAME
+from pactgraph.rdf.formats import GRAPH_FORMATS
+from pactgraph.release.citation import citation_text, release_iri
+from pactgraph.release.published import LATEST, RELEASE_JSON, latest_release
+from pactgraph.release.published import SUMS as SUMS_NAME
+from pactgraph.serve import openapi
+from pactgraph.serve.ui import prefers_html, render_page
 
 router = APIRouter()
 
@@ -76,7 +76,7 @@ FALLBACK_MEDIA_TYPE = "application/octet-stream"
 VERSIONED_CACHE_CONTROL = "public, max-age=86400"
 LATEST_CACHE_CONTROL = "no-cache"
 
-# What the OpenAPI description says (pactgraph.api.openapi): listings are JSON or HTML.
+# What the OpenAPI description says (pactgraph.serve.openapi): listings are JSON or HTML.
 LISTING_SCHEMA = {"type": "object", "properties": {"latest": {"type": ["string", "null"]}}}
 LISTING = openapi.response(
     "The listing: JSON, or HTML for browsers.", [openapi.JSON, openapi.HTML], LISTING_SCHEMA

@@ -3,19 +3,19 @@
 Profiling a cached entity lookup showed the answer itself (cache look-up and response) at
 about a quarter of the request's time in the app; the rest went to FastAPI's routing,
 dependency solving, its middleware layers and parsing the same query string twice. So the
-app (:class:`pactgraph.api.app.Service`) first offers every HTTP request to
+app (:class:`pactgraph.serve.app.Service`) first offers every HTTP request to
 :meth:`FastPath.answer`, which takes a ``GET``/``HEAD /sparql`` once the endpoint's planner
 accepts it and declines everything else. It does not re-implement the endpoint:
 
-- the request is resolved by the endpoint's own :func:`pactgraph.api.sparql.plan_query`,
+- the request is resolved by the endpoint's own :func:`pactgraph.serve.sparql.plan_query`,
   remembered per query string, ``Accept`` header and base URL (it is a pure function of
   them); whatever the planner refuses (an update, a duplicate ``query``, an unknown format
   or graph, an over-long query) and a request without a query go to FastAPI untouched;
-- the answer is the endpoint's own: :func:`~pactgraph.api.sparql.not_modified` (304),
-  :func:`~pactgraph.api.sparql.cache_hit`, else :func:`~pactgraph.api.sparql.run_query`
+- the answer is the endpoint's own: :func:`~pactgraph.serve.sparql.not_modified` (304),
+  :func:`~pactgraph.serve.sparql.cache_hit`, else :func:`~pactgraph.serve.sparql.run_query`
   on the worker pool (errors from the worker, 503 and streaming included);
 - CORS headers come from the app's own ``CORSMiddleware`` policy object, and the
-  access-log line from :func:`pactgraph.api.access.log_request`.
+  access-log line from :func:`pactgraph.serve.access.log_request`.
 
 A 304 or cache hit is a pure function of the plan, the method, the cached body's type and
 size and the ``Origin`` header, so its ``http.response.start`` message is built once that way
@@ -33,9 +33,9 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 
-from pactgraph.api.access import log_request
-from pactgraph.api.cache import CachedAnswer, ResultCache
-from pactgraph.api.sparql import (
+from pactgraph.serve.access import log_request
+from pactgraph.serve.cache import CachedAnswer, ResultCache
+from pactgraph.serve.sparql import (
     CACHEABLE_METHODS,
     MEMO_HEADER_BYTES,
     ProtocolError,

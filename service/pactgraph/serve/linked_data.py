@@ -35,19 +35,24 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from pactgraph.api import openapi
-from pactgraph.api.pages import (
+from pactgraph.gates.inference import INFERRED_GRAPH
+from pactgraph.gates.validate import load_shapes
+from pactgraph.rdf.formats import GRAPH_FORMATS, Format
+from pactgraph.rdf.jsonld import compact_jsonld
+from pactgraph.rdf.namespaces import CONTEXT_FILE, prefixes_for
+from pactgraph.release.citation import citation_text, release_iri
+from pactgraph.release.description import dataset_license as declared
+from pactgraph.release.versions import past_file_name
+from pactgraph.serve import openapi
+from pactgraph.serve.pages import (
     LinkedData,
     Linker,
     entity_page,
     linked_data_for,
     render,
 )
-from pactgraph.api.sparql import format_from_param, parse_accept, quality
-from pactgraph.citation import citation_text, release_iri
-from pactgraph.formats import GRAPH_FORMATS, Format
-from pactgraph.jsonld import compact_jsonld
-from pactgraph.namespaces import CONTEXT_FILE, prefixes_for
+from pactgraph.serve.sparql import format_from_param, parse_accept, quality
+from pactgraph.serve.ui import model_picture
 from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE, SETTINGS
 
 router = APIRouter()
@@ -151,7 +156,7 @@ def serialize_triples(triples: list[ox.Triple], name: str) -> bytes:
     """Triples in one of :data:`RDF_REPRESENTATIONS`, the same bytes for the same triples in
     any process and any input order (so ETags hold across restarts and replicas): triples are
     sorted, and JSON-LD is written by the release's own stable compact writer
-    (:func:`pactgraph.jsonld.compact_jsonld`, our context inline).
+    (:func:`pactgraph.rdf.jsonld.compact_jsonld`, our context inline).
 
     >>> t = ox.Triple(ox.NamedNode("https://w3id.org/pactgraph/id/actor/x"),
     ...               ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("X"))
@@ -190,8 +195,6 @@ def alternates(path: str) -> list[Alternate]:
 @lru_cache(maxsize=1)
 def dataset_license() -> str:
     """The data licence, as the dataset description (``void.py``) declares it."""
-    from pactgraph.void import dataset_license as declared
-
     return declared()
 
 
@@ -265,8 +268,6 @@ def _linker(request: Request) -> Linker:
 
 
 def _model_picture() -> bool:
-    from pactgraph.api.ui import model_picture
-
     return model_picture() is not None
 
 
@@ -408,7 +409,7 @@ def _document(
 # ------------------------------------------------------------------------ routes
 
 GET_HEAD = ["GET", "HEAD"]
-# Every negotiated resource answers the same way (pactgraph.api.openapi); ?format= overrides
+# Every negotiated resource answers the same way (pactgraph.serve.openapi); ?format= overrides
 # Accept with a representation name or media type.
 NEGOTIATED = {
     "methods": GET_HEAD,
@@ -485,8 +486,6 @@ def ontology_part(request: Request, name: str) -> Response:
 @lru_cache(maxsize=8)
 def _past_version_triples(release_dir: str, name: str) -> list[ox.Triple]:
     """The triples of ``ontology-<name>.ttl`` in a release ([] when it holds no such file)."""
-    from pactgraph.versions import past_file_name
-
     file_name = past_file_name(name)
     path = Path(release_dir) / file_name if file_name else None
     if path is None or not path.is_file():
@@ -497,8 +496,6 @@ def _past_version_triples(release_dir: str, name: str) -> list[ox.Triple]:
 
 @lru_cache(maxsize=4)
 def _inferred_triples(store_path: str, version: str) -> list[ox.Triple]:
-    from pactgraph.reason import INFERRED_GRAPH
-
     del version  # the cache key: one release's store never changes
     try:
         store = ox.Store.read_only(store_path)
@@ -529,7 +526,6 @@ def named_graph(request: Request, name: str) -> Response:
 def _shapes_triples(shapes_dir: Path) -> list[ox.Triple]:
     from rdflib.compare import to_canonical_graph
 
-    from pactgraph.validate import load_shapes
 
     del shapes_dir  # the cache key: load_shapes reads SETTINGS' folder
     # The shapes' blank nodes get canonical labels (RGDA1), so every process serves the

@@ -16,6 +16,8 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
+from pactgraph.rdf.formats import FORMATS_BY_KIND
+
 Responses = dict[int | str, dict[str, Any]]
 
 TEXT = "text/plain"
@@ -141,8 +143,6 @@ SPARQL_PARAMETERS: dict[str, str] = {
 
 def sparql_responses() -> Responses:
     """Every answer of ``/sparql``: results or graphs in each format, and the protocol errors."""
-    from pactgraph.formats import FORMATS_BY_KIND
-
     types = [fmt.media_type for table in FORMATS_BY_KIND.values() for fmt in table.values()]
     return {
         200: response(

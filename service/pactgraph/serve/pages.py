@@ -5,8 +5,7 @@
 added) and answers the look-ups the pages need by triple pattern, never by SPARQL text.
 :func:`entity_page` turns one IRI into an :class:`EntityPage` (label, types, definitions,
 properties with linked and formatted values, incoming links, sources, claims, obligations),
-which ``templates/entity.html`` renders. :func:`render` is the one Jinja environment for our
-templates; it also finds the query UI's ``base.html`` so every page shares the site header.
+which ``templates/entity.html`` renders with :func:`pactgraph.render.html.render`.
 
 >>> format_literal("2018-10-01", XSD + "date")
 '1 October 2018'
@@ -22,21 +21,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from pactgraph.namespaces import PACT, compact_iri
-from pactgraph.reason import INFERRED_GRAPH
-from pactgraph.release import Release
+from pactgraph.gates.inference import INFERRED_GRAPH
+from pactgraph.rdf.namespaces import PACT, compact_iri
+from pactgraph.release.published import Release
+from pactgraph.render.html import render
 from pactgraph.settings import BASE_IRI
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-UI_TEMPLATES_DIR = PACKAGE_DIR / "ui" / "templates"
 ENTITY_QUERY = "entity-query.rq"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -474,7 +469,7 @@ def _obligation_sections(
 
 def query_link(iri: str, label: str) -> str:
     """The query page's URL, opening a SELECT of everything about (and pointing at) ``iri``."""
-    text = _ENV.get_template(ENTITY_QUERY).render(iri=iri, label=label)
+    text = render(ENTITY_QUERY, iri=iri, label=label)
     return "/?" + urlencode({"query": text, "tabTitle": label[:60]})
 
 
@@ -512,20 +507,3 @@ def entity_page(data: LinkedData, iri: str, linker: Linker) -> EntityPage | None
         obligation_sections=_obligation_sections(data, node, linker),
         query_href=query_link(iri, label),
     )
-
-
-# ----------------------------------------------------------------------------- templates
-
-_ENV = Environment(
-    # Our templates first; the query UI's base.html gives every page the same header.
-    loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FileSystemLoader(UI_TEMPLATES_DIR)]),
-    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render(template: str, **context: Any) -> str:
-    """Render one of ``templates/`` (HTML is autoescaped)."""
-    context.setdefault("model_picture", False)  # the site header links the picture if true
-    return _ENV.get_template(template).render(**context)

@@ -1,6 +1,6 @@
 """Defence in depth: a query worker that cannot open a network socket.
 
-The vetting in :mod:`pactgraph.api.guard` refuses ``SERVICE`` before a query runs. Should a
+The vetting in :mod:`pactgraph.serve.guard` refuses ``SERVICE`` before a query runs. Should a
 query ever slip past it (a parser disagreement, a future pyoxigraph feature), this layer makes
 the worker process itself unable to create IPv4 or IPv6 sockets: a Linux seccomp filter
 answers ``socket(AF_INET|AF_INET6, …)`` with ``EACCES``. Pipes and Unix sockets, which the

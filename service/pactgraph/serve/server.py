@@ -27,7 +27,7 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from pactgraph.api.config import ServiceConfig
+from pactgraph.serve.config import ServiceConfig
 
 # httptools.parse_url refuses longer targets (llhttp's URL parser keeps 16-bit offsets).
 MAX_PARSABLE_URL = 65535

@@ -2,7 +2,7 @@
 
 Read-only by design: ``update=`` and ``application/sparql-update`` are refused with 403,
 whatever their content (so ``LOAD``, ``CLEAR`` and every other update never run). Queries go
-to the worker pool (:mod:`pactgraph.api.workers`); nothing here evaluates SPARQL.
+to the worker pool (:mod:`pactgraph.serve.workers`); nothing here evaluates SPARQL.
 
 Status codes: 400 malformed request or query (syntax errors carry the parser's line and
 column), 403 updates, 405 other methods, 406 no acceptable format, 413 request or query too
@@ -25,18 +25,18 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from pactgraph.api import openapi
-from pactgraph.api.cache import CachedAnswer, CacheKey, ResultCache
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.guard import is_deterministic, unknown_graph_message
-from pactgraph.api.workers import PoolBusy, QueryTask, Reply
-from pactgraph.formats import (
+from pactgraph.rdf.formats import (
     FORMATS_BY_KIND,
     GRAPH_BY_MEDIA_TYPE,
     RESULT_BY_MEDIA_TYPE,
     Format,
     ResultKind,
 )
+from pactgraph.serve import openapi
+from pactgraph.serve.cache import CachedAnswer, CacheKey, ResultCache
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.guard import is_deterministic, unknown_graph_message
+from pactgraph.serve.workers import PoolBusy, QueryTask, Reply
 
 router = APIRouter()
 log = logging.getLogger("pactgraph.sparql")
@@ -466,7 +466,7 @@ def _check_graphs(parsed: ProtocolRequest, known: set[str]) -> None:
 
 
 def _service_description(request: Request, parsed: ProtocolRequest) -> Response:
-    from pactgraph.api.description import describe
+    from pactgraph.serve.description import describe
 
     accept = request.headers.get("accept")
     if parsed.formats:
@@ -497,7 +497,7 @@ class QueryPlan:
     etag: str
     query_sha256: str
     # False for NOW(), RAND(), UUID(), STRUUID(), BNODE() and CONSTRUCT blank nodes: such
-    # answers are never cached, tagged or answered with 304 (pactgraph.api.guard).
+    # answers are never cached, tagged or answered with 304 (pactgraph.serve.guard).
     deterministic: bool = True
 
 
@@ -687,7 +687,7 @@ def names_any_tag(if_none_match: str | None) -> bool:
     return bool(if_none_match) and "*" in {t.strip() for t in if_none_match.split(",")}
 
 
-# One route per method: GET/HEAD take URL parameters, POST a body (see pactgraph.api.openapi).
+# One route per method: GET/HEAD take URL parameters, POST a body (see pactgraph.serve.openapi).
 SPARQL_ROUTE = {
     "response_class": Response,
     "responses": openapi.sparql_responses(),

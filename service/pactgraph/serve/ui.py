@@ -35,7 +35,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pactgraph.api import openapi
+from pactgraph.serve import openapi
 from pactgraph.settings import SETTINGS
 
 router = APIRouter()
@@ -63,7 +63,7 @@ VENDOR_CACHE_CONTROL = "public, max-age=86400"
 
 
 def _file_responses(table: dict[str, tuple[Path, str]]) -> dict[int | str, dict[str, Any]]:
-    """What a file route answers, for the OpenAPI description (pactgraph.api.openapi)."""
+    """What a file route answers, for the OpenAPI description (pactgraph.serve.openapi)."""
     return {
         200: openapi.response("The file.", [media_type for _, media_type in table.values()]),
         **openapi.json_errors({404: "No such file (or not installed)."}),

@@ -8,11 +8,11 @@ so it is not parsed at all). A parse error is a 400 with the parser's message (l
 column). The report comes back in the format ``Accept`` (or ``?format=``) asks for
 (:data:`REPORT_FORMATS`): the SHACL report graph in Turtle or JSON-LD, a JSON summary, a
 readable HTML page, or plain text; each gives ``conforms`` and the violations' focus node,
-path and message. The validation itself is :func:`pactgraph.validate.validate_graph`, the same
+path and message. The validation itself is :func:`pactgraph.gates.validate.validate_graph`, the same
 one every release passes.
 
 This module holds the endpoint and the pieces a validation is made of; the parsing,
-validating and writing all run in a validation worker process (:mod:`pactgraph.api.validation`,
+validating and writing all run in a validation worker process (:mod:`pactgraph.serve.validation`,
 with its own time, memory, concurrency and result limits): the server process only checks
 the request's headers, reads the body and passes bytes along.
 """
@@ -27,13 +27,14 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from pactgraph.api import openapi
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.pages import render
-from pactgraph.api.sparql import ProtocolError, parse_accept, quality, read_body
-from pactgraph.api.workers import PoolBusy
-from pactgraph.namespaces import prefixes
-from pactgraph.validate import ValidationReport, compact
+from pactgraph.gates.validate import ValidationReport, compact
+from pactgraph.rdf.namespaces import prefixes
+from pactgraph.serve import openapi
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.pages import render
+from pactgraph.serve.sparql import ProtocolError, parse_accept, quality, read_body
+from pactgraph.serve.ui import model_picture
+from pactgraph.serve.workers import PoolBusy
 
 router = APIRouter()
 
@@ -94,8 +95,6 @@ def _html(report: ValidationReport) -> bytes:
         }
         for v in report.violations
     ]
-    from pactgraph.api.ui import model_picture
-
     page = render(
         "validation.html",
         report=report,
@@ -167,7 +166,7 @@ def input_format(media_type: str) -> ox.RdfFormat:
     True
     >>> input_format("application/rdf+xml")
     Traceback (most recent call last):
-    pactgraph.api.sparql.ProtocolError: RDF/XML is not accepted ...
+    pactgraph.serve.sparql.ProtocolError: RDF/XML is not accepted ...
     """
     if media_type in REFUSED_INPUTS:
         raise ProtocolError(415, REFUSED_INPUTS[media_type])
@@ -183,7 +182,7 @@ def input_format(media_type: str) -> ox.RdfFormat:
 def parse_input(body: bytes, media_type: str) -> ox.Dataset:
     """Parse the posted RDF (raises :class:`ProtocolError` 400/415 with a reason).
 
-    Only ever called in a validation worker (:mod:`pactgraph.api.validation`): a native
+    Only ever called in a validation worker (:mod:`pactgraph.serve.validation`): a native
     parser that crashes on hostile input must take nothing else with it.
     """
     fmt = input_format(media_type)
@@ -206,7 +205,7 @@ def to_rdflib(quads: ox.Dataset):  # -> rdflib.Graph (imported lazily)
     return graph
 
 
-# The OpenAPI description (pactgraph.api.openapi): the RDF body, the report formats, errors.
+# The OpenAPI description (pactgraph.serve.openapi): the RDF body, the report formats, errors.
 VALIDATE_RESPONSES: openapi.Responses = {
     200: openapi.response(
         "The SHACL report (X-SHACL-Conforms says whether the data conforms).",

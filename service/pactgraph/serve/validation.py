@@ -5,7 +5,7 @@ service, and the parsers are native code: a JSON-LD body that nests scoped ``@co
 few thousand deep overflows pyoxigraph's stack and kills its process (segfault), and 25 000
 bare typed nodes keep pySHACL busy for over a minute and need gigabytes for the report. So
 none of it runs in the server process. :class:`ValidationPool` is a
-:class:`pactgraph.api.workers.WorkerPool` — the same spawned processes, bounded queue,
+:class:`pactgraph.serve.workers.WorkerPool` — the same spawned processes, bounded queue,
 timeout and SIGKILL, address-space cap and replacement as the query workers — whose workers
 run :func:`validation_worker_main` instead of queries: each parses the upload, validates it,
 cuts the report to its first ``validate_result_cap`` results (saying so) and writes it in the
@@ -36,11 +36,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.sandbox import deny_network
-from pactgraph.api.sparql import ProtocolError
-from pactgraph.api.validate_api import REPORT_FORMATS, ValidationTask, parse_input, to_rdflib
-from pactgraph.api.workers import (
+from pactgraph.gates.validate import validate_graph
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.sandbox import deny_network
+from pactgraph.serve.sparql import ProtocolError
+from pactgraph.serve.validate_api import REPORT_FORMATS, ValidationTask, parse_input, to_rdflib
+from pactgraph.serve.workers import (
     _OUT_OF_MEMORY_MARKS,
     PoolBusy,  # raised by ValidationPool.run, as by the query pool's
     WorkerPool,
@@ -117,8 +118,6 @@ def answer_upload(task: ValidationTask, phase: Any = None, memory_cap: int = 0) 
     >>> answer_upload(ValidationTask(b"<a> <b>", "text/turtle", "json", 10)).status
     400
     """
-    from pactgraph.validate import validate_graph  # pySHACL: heavy, and only needed here
-
     def enter(step: int) -> None:
         if phase is not None:
             phase.value = step

@@ -1,7 +1,7 @@
 """Query execution in worker processes: bounded, killable, never on the event loop.
 
 Each worker is a spawned process that opens the release store read-only once and then answers
-one task at a time over a pipe: it vets the query (:mod:`pactgraph.api.guard`), runs it,
+one task at a time over a pipe: it vets the query (:mod:`pactgraph.serve.guard`), runs it,
 serialises the result (at most ``row_cap`` rows or triples, else an error) and sends back a
 head ``(status, content type, length)`` with the body when it is small, else followed by the
 body in chunks. Because the whole result is serialised before the head is sent, an error can
@@ -44,10 +44,10 @@ from pyoxigraph import (
 )
 from pyoxigraph import serialize as serialize_rdf
 
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.guard import QueryRefused, check_scope, scope_of
-from pactgraph.api.sandbox import deny_network
-from pactgraph.formats import FORMATS_BY_KIND, ResultKind, result_kind
+from pactgraph.rdf.formats import FORMATS_BY_KIND, ResultKind, result_kind
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.guard import QueryRefused, check_scope, scope_of
+from pactgraph.serve.sandbox import deny_network
 
 log = logging.getLogger("pactgraph.workers")
 
@@ -148,7 +148,7 @@ def _check_xml(body: bytes, fmt: Any) -> bytes:
     >>> _check_xml(b"<a>\x01</a>", FORMATS_BY_KIND["results"]["xml"])
     Traceback (most recent call last):
     ...
-    pactgraph.api.workers.NotXmlText
+    pactgraph.serve.workers.NotXmlText
     """
     if "xml" in fmt.media_type and _NOT_XML_CHARACTERS.search(body):
         raise NotXmlText
@@ -242,7 +242,7 @@ _PARSER_BUFFER_FULL = "buffer maximal size"
 
 
 def serialize_capped(result: Any, fmt: Any, cap: int, max_bytes: int = 2**62) -> bytes:
-    """Serialise a pyoxigraph result in ``fmt`` (a :class:`pactgraph.formats.Format`),
+    """Serialise a pyoxigraph result in ``fmt`` (a :class:`pactgraph.rdf.formats.Format`),
     refusing more than ``cap`` rows or triples and more than ``max_bytes`` bytes.
 
     >>> fmt = FORMATS_BY_KIND["results"]["json"]
@@ -543,7 +543,7 @@ class WorkerPool:
         # Bytes of finished answers read off the pipes and not yet taken by their clients.
         self.buffered = 0
         self.restarts = 0
-        # Whether the workers run without network access (see pactgraph.api.sandbox).
+        # Whether the workers run without network access (see pactgraph.serve.sandbox).
         self.sandboxed = False
 
     # -- lifecycle
