@@ -74,7 +74,7 @@ class Snapshot:
     def from_nquads(cls, version: str, nquads: bytes) -> Snapshot:
         """A release's content from its version and its N-Quads dump, as the build makes them.
 
-        >>> Snapshot.from_nquads("1.0.0-abc", b"<a> <b> <c> .\n").lines
+        >>> Snapshot.from_nquads("1.0.0-abc", b"<a> <b> <c> .").lines
         frozenset({b'<a> <b> <c> .'})
         """
         return cls(version, _lines(nquads))
