@@ -2,7 +2,8 @@
 
 A release directory holds the dumps (``pactgraph.{ttl,nt,nq,jsonld}`` and their ``.gz``),
 ``SHA256SUMS``, ``release.json`` and ``store/`` (a pyoxigraph store of the same quads, which
-the service opens read-only). It is written once by :func:`build_release` and never changed.
+the service opens read-only). It is written once by :func:`pactgraph.release.build.build` and
+never changed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """VoID and DCAT for a release, computed from the files the release publishes.
 
-``dataset-description.ttl`` (beside this module) holds the words: title, description,
-licences (the data's on the dataset, the software's on the service), publisher, endpoint.
+``dataset-description.ttl`` (read by :mod:`pactgraph.release.description`) holds the words:
+title, description, licences (the data's on the dataset, the software's on the service),
+publisher, endpoint.
 Everything countable is measured here when a release is built, from the release's own
 N-Triples dump, so the description can never disagree with the data:
 
