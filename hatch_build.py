@@ -24,10 +24,10 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 UI = Path("service") / "pactgraph" / "ui"
 YASGUI = Path("node_modules") / "@zazuko" / "yasgui"
-# What the service serves (pactgraph.api.ui.VENDOR_FILES) and the package's manifest, which
+# What the service serves (pactgraph.serve.ui.VENDOR_FILES) and the package's manifest, which
 # carries its version and its licence (MIT).
 SHIPPED = ("build/yasgui.min.js", "build/yasgui.min.css", "build/yasgui.min.js.map", "package.json")
-# Chart.js, for the results' Chart view (pactgraph.api.ui.VENDOR_FILES), likewise with its
+# Chart.js, for the results' Chart view (pactgraph.serve.ui.VENDOR_FILES), likewise with its
 # manifest (version, MIT licence).
 CHARTJS = Path("node_modules") / "chart.js"
 CHARTJS_SHIPPED = (

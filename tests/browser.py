@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from pactgraph.api import ui
+from pactgraph.serve import ui
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

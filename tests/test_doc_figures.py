@@ -19,11 +19,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pactgraph.build import PARALLEL_MIN_QUADS
-from pactgraph.inference import INFERRED_GRAPH
-from pactgraph.query import run_query
-from pactgraph.release import Release
-from pactgraph.shacl_engines import SPARQL_MIN_TRIPLES
+from pactgraph.gates.inference import INFERRED_GRAPH
+from pactgraph.gates.shacl_engines import SPARQL_MIN_TRIPLES
+from pactgraph.rdf.query import run_query
+from pactgraph.release.build import PARALLEL_MIN_QUADS
+from pactgraph.release.published import Release
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"

@@ -22,7 +22,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE
 
 INFERRED = GRAPH_IRI_BASE + "inferred"

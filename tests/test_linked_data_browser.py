@@ -18,7 +18,7 @@ import pytest
 from browser import SCREENS, WAIT_MS, axe_problems, needs_browser, screenshot, sideways_overflow
 from service_fixtures import serve
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 
 # A key slug of the model contract (ontology/README.md): the 2016 memorandum.
 INSTRUMENT = "/id/instrument/mou-fy2019-fy2028"

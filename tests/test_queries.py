@@ -23,11 +23,11 @@ import pytest
 from rdflib import RDF, RDFS, Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
-from pactgraph.dataset import DataFiles, load_dataset, load_union
-from pactgraph.query import run_query
-from pactgraph.release import Release
+from pactgraph.rdf.dataset import DataFiles, load_dataset, load_union
+from pactgraph.rdf.query import run_query
+from pactgraph.rdf.terms import memory_store
+from pactgraph.release.published import Release
 from pactgraph.settings import SETTINGS
-from pactgraph.store import memory_store
 
 QUERY_FILES = sorted(SETTINGS.queries_dir.glob("[0-9][0-9]-*.rq"))
 

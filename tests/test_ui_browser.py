@@ -30,9 +30,9 @@ from browser import (
 )
 from service_fixtures import serve
 
-from pactgraph.api import ui
-from pactgraph.namespaces import compact_iri
-from pactgraph.release import Release
+from pactgraph.rdf.namespaces import compact_iri
+from pactgraph.release.published import Release
+from pactgraph.serve import ui
 from pactgraph.settings import BASE_IRI
 
 # YASR's table shows this many rows per page by default.
@@ -372,7 +372,7 @@ def _get(app: Any, path: str) -> httpx.Response:
 def test_without_yasgui_the_page_says_how_to_install_it(
     mini_release: Release, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pactgraph.api.app import create_app
+    from pactgraph.serve.app import create_app
 
     missing = {name: (tmp_path / name, media) for name, (_, media) in ui.VENDOR_FILES.items()}
     monkeypatch.setattr(ui, "VENDOR_FILES", missing)
@@ -402,7 +402,7 @@ def test_examples_come_from_the_query_files(tmp_path: Path) -> None:
 
 
 def test_vendor_and_static_routes_serve_only_their_tables(mini_release: Release) -> None:
-    from pactgraph.api.app import create_app
+    from pactgraph.serve.app import create_app
 
     app = create_app(mini_release)
     for path in ("/ui/static/app.js", "/ui/static/style.css"):

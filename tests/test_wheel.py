@@ -24,7 +24,7 @@ from browser import WAIT_MS, needs_browser
 from click.testing import CliRunner
 from service_fixtures import wait_until_serving
 
-from pactgraph.cli import main
+from pactgraph.cli.main import main
 from pactgraph.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def test_the_wheel_ships_the_licences_citation_and_register(installed: Installed
 
 
 def test_the_wheel_carries_the_pinned_editor(installed: InstalledWheel) -> None:
-    found = installed.python_prints("from pactgraph.api import ui; print(ui.yasgui_version())")
+    found = installed.python_prints("from pactgraph.serve import ui; print(ui.yasgui_version())")
     lock = (REPO / "service" / "pactgraph" / "ui" / "package.json").read_text(encoding="utf-8")
     assert found != "None"
     assert f'"@zazuko/yasgui": "{found}"' in lock
