@@ -24,9 +24,15 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 UI = Path("service") / "pactgraph" / "ui"
 YASGUI = Path("node_modules") / "@zazuko" / "yasgui"
-# What the service serves (pactgraph.api.ui.VENDOR_FILES) and the package's manifest, which
+# What the service serves (pactgraph.serve.ui.VENDOR_FILES) and the package's manifest, which
 # carries its version and its licence (MIT).
 SHIPPED = ("build/yasgui.min.js", "build/yasgui.min.css", "build/yasgui.min.js.map", "package.json")
+# Chart.js, for the results' Chart view (pactgraph.serve.ui.VENDOR_FILES), likewise with its
+# manifest (version, MIT licence).
+CHARTJS = Path("node_modules") / "chart.js"
+CHARTJS_SHIPPED = (
+    "dist/chart.umd.min.js", "dist/chart.umd.min.js.map", "package.json", "LICENSE.md"
+)
 
 
 class YasguiBuildHook(BuildHookInterface):
@@ -57,6 +63,7 @@ class YasguiBuildHook(BuildHookInterface):
                 stdin=subprocess.DEVNULL,
                 check=True,
             )
-        for name in SHIPPED:
-            source = ui / YASGUI / name
-            build_data["force_include"][str(source)] = f"pactgraph/ui/{YASGUI / name}"
+        for package, names in ((YASGUI, SHIPPED), (CHARTJS, CHARTJS_SHIPPED)):
+            for name in names:
+                source = ui / package / name
+                build_data["force_include"][str(source)] = f"pactgraph/ui/{package / name}"

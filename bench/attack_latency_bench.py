@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     release = sb._release(args.dist)
     port = sb.free_port()
     python = sys.executable
-    command = [python, "-m", "pactgraph.cli", "serve", "--dist", str(args.dist),
+    command = [python, "-m", "pactgraph.cli.main", "serve", "--dist", str(args.dist),
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     server = sb.Server("pactgraph", tuple(command))
     rows = []

@@ -88,7 +88,7 @@ def entity_iris(store_path: Path) -> list[str]:
 def prepare(size: str, work: Path, seed: int, budget: float) -> Path:
     """The dist folder of a release built from the synthetic data of ``size`` (kept in
     ``work`` and reused by later runs with the same work folder)."""
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
 
     root, dist = work / f"data-{size}", work / f"dist-{size}"
     if latest_release(dist) is None:
@@ -104,7 +104,7 @@ def servers_for(
     dist: Path, size: str, work: Path, with_rdflib: bool, extra: list[str], also: list[str]
 ) -> dict[str, tuple[list[str], int, str]]:
     """name -> (command, port, path) of every server under test."""
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
 
     release = latest_release(dist)
     assert release is not None
@@ -117,7 +117,7 @@ def servers_for(
             check=True,
             capture_output=True,
         )
-    serve = [sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(dist), *extra]
+    serve = [sys.executable, "-m", "pactgraph.cli.main", "serve", "--dist", str(dist), *extra]
     ports = {name: sb.free_port() for name in (SHIPPED, UNCACHED, OXIGRAPH, RDFLIB)}
     servers = {
         SHIPPED: ([*serve, "--port", str(ports[SHIPPED])], ports[SHIPPED], "/sparql"),
@@ -217,7 +217,7 @@ def measure(
 ]:
     """Per workload and server: the median round, the rows checked, the CPU seconds per
     request in that round (the server and its worker processes); the load averages seen."""
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
 
     release = latest_release(dist)
     assert release is not None

@@ -1,5 +1,5 @@
 """What bounding request heads costs: pactgraph with uvicorn's stock httptools protocol against
-pactgraph with :class:`pactgraph.api.server.BoundedHttpToolsProtocol`, same release, same load.
+pactgraph with :class:`pactgraph.serve.server.BoundedHttpToolsProtocol`, same release, same load.
 
 The hardening work bounds every request head (target, header bytes and count, the time it
 takes to arrive) in a subclass of uvicorn's httptools protocol, checked while the head
@@ -36,10 +36,10 @@ _CHILD = """
 import sys
 from pathlib import Path
 import uvicorn
-from pactgraph.api.app import create_app
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.server import uvicorn_config
-from pactgraph.release import Release
+from pactgraph.serve.app import create_app
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.server import uvicorn_config
+from pactgraph.release.published import Release
 release = Release.open(Path(sys.argv[1]))
 config = ServiceConfig()
 app = create_app(release, config)

@@ -46,10 +46,10 @@ _CHILD = """
 import json, socket, sys
 from pathlib import Path
 import uvicorn
-from pactgraph.api.app import create_app
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.server import uvicorn_config
-from pactgraph.release import Release
+from pactgraph.serve.app import create_app
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.server import uvicorn_config
+from pactgraph.release.published import Release
 release = Release.open(Path(sys.argv[1]))
 config = ServiceConfig(**json.loads(sys.argv[3]))
 sock = socket.socket(fileno=int(sys.argv[2]))
@@ -289,7 +289,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "service"))
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
 
     release = latest_release(args.dist)
     if release is None:

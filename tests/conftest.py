@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pactgraph.build import ReleaseError
-from pactgraph.release import Release, build_release
+from pactgraph.release.build import ReleaseError
+from pactgraph.release.build import build as build_release
+from pactgraph.release.published import Release
 from pactgraph.settings import SETTINGS, Settings
 
 # The live-service fixtures (uvicorn on a loopback port), the headless browser and the

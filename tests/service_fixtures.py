@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 
 SERVICE_DIR = Path(__file__).resolve().parents[1] / "service"
 STARTUP_TIMEOUT_S = 120.0
@@ -36,10 +36,10 @@ _CHILD = """
 import json, logging, socket, sys
 from pathlib import Path
 import uvicorn
-from pactgraph.api.app import create_app
-from pactgraph.api.config import ServiceConfig
-from pactgraph.api.server import uvicorn_config
-from pactgraph.release import Release
+from pactgraph.serve.app import create_app
+from pactgraph.serve.config import ServiceConfig
+from pactgraph.serve.server import uvicorn_config
+from pactgraph.release.published import Release
 logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 path, version, count, fd, overrides = sys.argv[1:6]
 overrides = json.loads(overrides)
@@ -51,7 +51,7 @@ app = create_app(release, config)
 # socket(fileno=...) keeps the real address family; uvicorn's own fd= option labels the
 # socket AF_UNIX, so asyncio skips TCP_NODELAY and every response waits ~40 ms for an ACK.
 sock = socket.socket(fileno=int(fd))
-# The same server settings as `pactgraph serve` (bounded request heads, pactgraph.api.server).
+# The same server settings as `pactgraph serve` (bounded request heads, pactgraph.serve.server).
 server = uvicorn.Server(uvicorn_config(app, config, log_level="warning"))
 server.run(sockets=[sock])
 """

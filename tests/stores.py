@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from pactgraph.push import AUTH_SCHEMES
+from pactgraph.release.push import AUTH_SCHEMES
 
 
 @dataclass(frozen=True)

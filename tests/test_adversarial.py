@@ -265,7 +265,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
             "one-megabyte-url",
             "GET",
             "/sparql?query=" + "%20" * 350_000 + "ASK%7B%7D",
-            414,  # refused while the head arrives (pactgraph.api.server), naming POST
+            414,  # refused while the head arrives (pactgraph.serve.server), naming POST
             "POST body",
         )
     )
@@ -459,7 +459,7 @@ def attacks(listener_port: int, secret: Path, version: str) -> list[Attack]:
             headers={"Accept": "application/x-nothing"},
         )
     )
-    # Over the header bound: refused before any negotiation (pactgraph.api.server).
+    # Over the header bound: refused before any negotiation (pactgraph.serve.server).
     out.append(get("accept-huge", "ASK {}", 431, "Header fields", headers={"Accept": many}))
     out.append(
         get(

@@ -65,8 +65,8 @@ from test_sparql_safety import (  # noqa: F401
     test_row_cap_is_an_error_not_a_partial_result,
 )
 
-from pactgraph.push import push_release
-from pactgraph.release import Release
+from pactgraph.release.published import Release
+from pactgraph.release.push import push_release
 
 
 @pytest.fixture(scope="module", params=sorted(STORES))

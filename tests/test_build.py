@@ -13,21 +13,22 @@ import pytest
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from pactgraph import build as build_module
-from pactgraph.build import (
+from pactgraph.gates.reason import INFERRED_GRAPH
+from pactgraph.rdf.dataset import DataFileError, load_dataset, load_store
+from pactgraph.rdf.jsonld import compact_jsonld
+from pactgraph.rdf.namespaces import CONTEXT_FILE
+from pactgraph.rdf.terms import to_rdflib
+from pactgraph.release import build as build_module
+from pactgraph.release.build import (
     GATES,
     ReleaseError,
     checked_store,
     gzip_bytes,
 )
-from pactgraph.dataset import DataFileError, load_dataset, load_store
-from pactgraph.jsonld import compact_jsonld
-from pactgraph.namespaces import CONTEXT_FILE
-from pactgraph.reason import INFERRED_GRAPH
-from pactgraph.release import Release, build_release, is_current, latest_release
+from pactgraph.release.build import build as build_release
+from pactgraph.release.published import Release, latest_release
+from pactgraph.release.store import current_release, is_current
 from pactgraph.settings import Settings
-from pactgraph.store import current_release
-from pactgraph.terms import to_rdflib
 
 BROKEN_DIR = Path(__file__).parent / "data" / "broken"
 DUMPS = ("pactgraph.ttl", "pactgraph.nt", "pactgraph.nq", "pactgraph.jsonld")

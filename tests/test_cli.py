@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
-from pactgraph import store as store_module
-from pactgraph.cli import main
-from pactgraph.release import latest_release
+from pactgraph.cli.main import main
+from pactgraph.release import store as store_module
+from pactgraph.release.published import latest_release
 from pactgraph.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -224,7 +224,7 @@ def test_query_uses_the_current_release_store(cli_runner, mini_settings, tmp_pat
     def no_loading(*args, **kwargs):
         raise AssertionError("loaded the data although a current release exists")
 
-    monkeypatch.setattr(store_module, "memory_store", no_loading)
+    monkeypatch.setattr(store_module, "load_store", no_loading)
     result = run(cli_runner, mini_settings, "query", "ASK { ?s ?p ?o }", "--dist", str(out))
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["boolean"] is True

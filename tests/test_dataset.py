@@ -11,7 +11,7 @@ import pytest
 from rdflib import URIRef
 from rdflib.compare import isomorphic
 
-from pactgraph.dataset import (
+from pactgraph.rdf.dataset import (
     DataFileError,
     DataFiles,
     graph_iri_for,
@@ -108,16 +108,32 @@ def test_non_utf8_file_is_reported_not_crashed(tmp_path: Path):
     "module_name",
     [
         "pactgraph.settings",
-        "pactgraph.dataset",
-        "pactgraph.formats",
-        "pactgraph.build",
-        "pactgraph.release",
-        "pactgraph.store",
-        "pactgraph.query",
+        "pactgraph.rdf.dataset",
+        "pactgraph.rdf.formats",
+        "pactgraph.release.build",
+        "pactgraph.release.published",
+        "pactgraph.rdf.terms",
+        "pactgraph.rdf.query",
     ],
 )
 def test_docstring_examples_run(module_name: str):
     module = importlib.import_module(module_name)
     outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert outcome.attempted > 0, f"{module_name} has no examples"
+    assert outcome.failed == 0
+
+
+def _package_modules() -> list[str]:
+    import pkgutil
+
+    import pactgraph
+
+    return sorted(m.name for m in pkgutil.walk_packages(pactgraph.__path__, prefix="pactgraph."))
+
+
+@pytest.mark.parametrize("module_name", _package_modules())
+def test_every_modules_docstring_examples_pass(module_name: str):
+    """Every example in every module's docstrings runs and gives what it shows."""
+    module = importlib.import_module(module_name)
+    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert outcome.failed == 0

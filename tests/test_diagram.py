@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pactgraph.dataset import parse_file
-from pactgraph.diagram import diagram_command, ontology_to_dot
+from pactgraph.rdf.dataset import parse_file
+from pactgraph.release.diagram import diagram_command, ontology_to_dot
 from pactgraph.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parent

@@ -9,18 +9,21 @@ files in README's "Releases" is compared with a built release directory.
 
 from __future__ import annotations
 
+import csv
 import fnmatch
+import io
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from pactgraph.build import PARALLEL_MIN_QUADS
-from pactgraph.inference import INFERRED_GRAPH
-from pactgraph.query import run_query
-from pactgraph.release import Release
-from pactgraph.shacl_engines import SPARQL_MIN_TRIPLES
+from pactgraph.gates.inference import INFERRED_GRAPH
+from pactgraph.gates.shacl_engines import SPARQL_MIN_TRIPLES
+from pactgraph.rdf.query import run_query
+from pactgraph.release.build import PARALLEL_MIN_QUADS
+from pactgraph.release.published import Release
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -145,17 +148,28 @@ def test_the_docs_quote_results() -> None:
     assert len(quoted_results(REPO / "docs" / "linked-data.md")) >= 1
 
 
+def csv_row(values: Iterable[str]) -> str:
+    """One CSV line as a CSV writer quotes it (a label with a comma is in quotes).
+
+    >>> csv_row(["Belgium", "NATO SOFA (London, 1951)", ""])
+    'Belgium,"NATO SOFA (London, 1951)",'
+    """
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(list(values))
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_quoted_results_are_what_the_release_answers(doc: Path, release_store) -> None:
     # README shortens IRIs to their last segment and shows only some columns; docs/ quote
     # whole IRIs. Either way every row and value shown must be the release's answer.
     short = doc == README
-    for query_file, csv in quoted_results(doc):
+    for query_file, quoted in quoted_results(doc):
         query = (REPO / query_file).read_text(encoding="utf-8")
-        header, *rows = csv.strip("\n").split("\n")
+        header, *rows = quoted.strip("\n").split("\n")
         columns = header.split(",")
         solutions = run_query(release_store, query)
-        expected = [",".join(_shown(s[c], short) for c in columns) for s in solutions]
+        expected = [csv_row(_shown(s[c], short) for c in columns) for s in solutions]
         assert rows == expected, f"{doc.name}: the output quoted for {query_file} is out of date"
 
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from service_fixtures import serve
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 
 EXPECTED_MEDIA_TYPES = {
     "pactgraph.ttl": "text/turtle",
@@ -242,7 +242,7 @@ def test_path_traversal_never_reaches_the_filesystem(
     assert b"root:" not in body
 
 
-@pytest.mark.parametrize("module_name", ["pactgraph.api.dumps", "pactgraph.api.ui"])
+@pytest.mark.parametrize("module_name", ["pactgraph.serve.dumps", "pactgraph.serve.ui"])
 def test_docstring_examples_run(module_name: str) -> None:
     module = importlib.import_module(module_name)
     outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

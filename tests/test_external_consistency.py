@@ -2,7 +2,7 @@
 
 The asserted data and ontology of a release, loaded together with the W3C files in
 ``tests/data/external/`` (PROV-O, ORG, OWL-Time; ODRL 2.2 separately), must be consistent for
-HermiT, run through :mod:`pactgraph.reason`. One HermiT run each.
+HermiT, run through :mod:`pactgraph.gates.reason`. One HermiT run each.
 
 For ODRL our mappings are read as types: every ``skos:closeMatch``/``skos:exactMatch`` from one
 of our classes (or concepts used as deontic modalities) to an ODRL class becomes ``rdf:type``
@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Namespace, URIRef
 
-from pactgraph.reason import reason
-from pactgraph.release import Release
-from pactgraph.terms import add_triples
+from pactgraph.gates.reason import reason
+from pactgraph.rdf.terms import add_triples
+from pactgraph.release.published import Release
 
 EXTERNAL = Path(__file__).parent / "data" / "external"
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")

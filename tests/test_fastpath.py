@@ -1,4 +1,4 @@
-"""The fast path (pactgraph.api.fastpath) answers exactly what FastAPI would, over real HTTP.
+"""The fast path (pactgraph.serve.fastpath) answers exactly what FastAPI would, over real HTTP.
 
 Two servers of the mini release run side by side: one with the fast path (the default), one
 with ``fast_path=False`` (every request through FastAPI). Both are given the same public base
@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pactgraph.api.sparql import query_hash
-from pactgraph.formats import FORMATS_BY_KIND
-from pactgraph.release import Release
+from pactgraph.rdf.formats import FORMATS_BY_KIND
+from pactgraph.release.published import Release
+from pactgraph.serve.sparql import query_hash
 
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 7"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 7"

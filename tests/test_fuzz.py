@@ -2,7 +2,7 @@
 
 - schemathesis generates requests for every operation of the OpenAPI description the live
   server publishes at ``/openapi.json`` and holds each answer to it: status code, media type
-  and (for JSON) body schema must be the ones described (:mod:`pactgraph.api.openapi`).
+  and (for JSON) body schema must be the ones described (:mod:`pactgraph.serve.openapi`).
 - hypothesis throws SPARQL-ish token soup at ``/sparql`` (GET and both POST forms) and
   RDF-ish bytes at ``/validate`` under each input media type.
 
@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pactgraph.api.validate_api import INPUT_FORMATS
+from pactgraph.serve.validate_api import INPUT_FORMATS
 
 FUZZ = settings(
     max_examples=60,

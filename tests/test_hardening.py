@@ -26,9 +26,9 @@ import httpx
 import pytest
 from probes import get_health
 
-from pactgraph.api import sparql
-from pactgraph.api.app import create_app
-from pactgraph.api.config import ServiceConfig
+from pactgraph.serve import sparql
+from pactgraph.serve.app import create_app
+from pactgraph.serve.config import ServiceConfig
 
 LIVENESS_S = 60.0
 # 40^3 = 64,000 rows of SPARQL JSON: about 5 MB, well past the loopback socket buffers.

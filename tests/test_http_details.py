@@ -23,7 +23,7 @@ import pytest
 from service_fixtures import serve
 from SPARQLWrapper import N3, SPARQLWrapper
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 
 IDENTITY = {"Accept-Encoding": "identity"}
 RESOURCES = [

@@ -11,10 +11,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import OWL, RDF, RDFS, Dataset, Graph, URIRef
 
-from pactgraph import reason
-from pactgraph.build import GATES
-from pactgraph.dataset import DataFiles, load_dataset, load_store
-from pactgraph.inference import (
+from pactgraph.gates import reason
+from pactgraph.gates.inference import (
     DATA_NAMESPACES,
     INFERRED_GRAPH,
     add_inferred_graph,
@@ -22,9 +20,10 @@ from pactgraph.inference import (
     infer,
     inferred_quads,
 )
+from pactgraph.rdf.dataset import DataFiles, load_dataset, load_store
+from pactgraph.rdf.terms import memory_store, to_rdflib
+from pactgraph.release.build import GATES
 from pactgraph.settings import SETTINGS
-from pactgraph.store import memory_store
-from pactgraph.terms import to_rdflib
 
 INFERENCE_DIR = Path(__file__).parent / "data" / "inference"
 PACT = "https://w3id.org/pactgraph/ontology#"
@@ -144,7 +143,7 @@ Triple = tuple[URIRef, URIRef, URIRef]
 
 
 def _naive_inferred(graph: Graph) -> set[Triple]:
-    """Every rule of pactgraph.inference applied to all facts, round after round, until
+    """Every rule of pactgraph.gates.inference applied to all facts, round after round, until
     nothing changes; then the new triples about our nodes. Slow and obviously faithful."""
 
     def named(predicate: URIRef) -> set[tuple[URIRef, URIRef]]:

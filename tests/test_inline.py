@@ -21,8 +21,8 @@ import httpx
 import pytest
 from pyoxigraph import Store
 
-from pactgraph.api.inline import MAX_INLINE_QUERY, bounded_by_construction
-from pactgraph.formats import FORMATS_BY_KIND
+from pactgraph.rdf.formats import FORMATS_BY_KIND
+from pactgraph.serve.inline import MAX_INLINE_QUERY, bounded_by_construction
 
 LIVENESS_S = 60.0
 E = "PREFIX e: <http://e/> "
@@ -213,13 +213,13 @@ def test_several_http_processes_share_the_port_and_stop_together(mini_release, t
     import subprocess
     import sys
 
-    from pactgraph.api.processes import listening_socket
+    from pactgraph.serve.processes import listening_socket
 
     probe = listening_socket("127.0.0.1", 0)
     port = probe.getsockname()[1]
     probe.close()
     dist = mini_release.path.parent
-    command = [sys.executable, "-m", "pactgraph.cli", "serve", "--dist", str(dist)]
+    command = [sys.executable, "-m", "pactgraph.cli.main", "serve", "--dist", str(dist)]
     command += ["--port", str(port), "--http-processes", "2", "--workers", "1"]
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -134,7 +134,7 @@ def test_a_query_over_the_memory_cap_kills_only_its_worker(capped: str) -> None:
 
 
 def test_the_cap_is_configurable_and_documented() -> None:
-    from pactgraph.api.config import ServiceConfig
+    from pactgraph.serve.config import ServiceConfig
 
     assert ServiceConfig().worker_memory_bytes == 2 * 1024**3
     assert "worker_memory_bytes" in (Path(__file__).parents[1] / "SECURITY.md").read_text()

@@ -22,7 +22,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 from pactgraph.settings import BASE_IRI, GRAPH_IRI_BASE
 
 INFERRED = GRAPH_IRI_BASE + "inferred"
@@ -373,3 +373,52 @@ def test_a_past_ontology_version_is_served_as_it_was(url: str, release: Release)
     assert current.status_code == 200
     assert set(parse(current.content, ox.RdfFormat.N_TRIPLES)) != expected
     assert httpx.get(url + "/ontology/0.0.9", timeout=60).status_code == 404
+
+
+def retired_iris(release: Release) -> dict[str, list[str]]:
+    """Every retired IRI of the release (``owl:deprecated true``) -> its replacements."""
+    deprecated = ox.NamedNode("http://www.w3.org/2002/07/owl#deprecated")
+    replaced_by = ox.NamedNode("http://purl.org/dc/terms/isReplacedBy")
+    triples = asserted(str(release.path))
+    retired = {
+        t.subject.value
+        for t in triples
+        if t.predicate == deprecated
+        and t.object.value == "true"
+        and t.subject.value.startswith(f"{BASE_IRI}id/")
+    }
+    return {
+        iri: sorted(
+            t.object.value for t in triples if t.subject.value == iri and t.predicate == replaced_by
+        )
+        for iri in sorted(retired)
+    }
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "text/html"])
+def test_a_retired_iri_redirects_or_lists_its_replacements(
+    url: str, release: Release, accept: str
+) -> None:
+    """Decision 6: a retired IRI never answers 200 as if it still meant something.
+
+    One replacement -> 301 to it; several -> 300 naming each; none -> 410. The body stays
+    the retired node's description (why it went), and no ETag is sent for it.
+    """
+    retired = retired_iris(release)
+    assert retired, "the release retires IRIs (decision 6); this test needs one"
+    seen = set()
+    for iri, replacements in retired.items():
+        answer = httpx.get(url + path_of(iri), headers={"Accept": accept})
+        expected = {0: 410, 1: 301}.get(len(replacements), 300)
+        seen.add(expected)
+        assert answer.status_code == expected, (iri, answer.status_code)
+        assert "etag" not in answer.headers
+        assert "owl#deprecated" in answer.text or "deprecated" in answer.text.lower()
+        if expected == 301:
+            assert answer.headers["location"] == path_of(replacements[0])
+            followed = httpx.get(url + answer.headers["location"], headers={"Accept": accept})
+            assert followed.status_code == 200
+        if expected == 300:
+            for replacement in replacements:
+                assert f'<{path_of(replacement)}>; rel="alternate"' in answer.headers["link"]
+    assert seen >= {300, 301}, "the shipped data has both kinds of retirement"

@@ -31,11 +31,11 @@ import pytest
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from pactgraph.dataset import DataFiles, load_dataset, parse_file
-from pactgraph.quality import run_checks
-from pactgraph.reason import default_names, disjoint_pairs, reason
+from pactgraph.gates.quality import run_checks
+from pactgraph.gates.reason import default_names, disjoint_pairs, reason
+from pactgraph.gates.validate import validate_graph
+from pactgraph.rdf.dataset import DataFiles, load_dataset, parse_file
 from pactgraph.settings import SETTINGS
-from pactgraph.validate import validate_graph
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_reason import CLASHES

@@ -1,6 +1,6 @@
 """The ontology and the SKOS vocabularies keep the promises of ``ontology/README.md``.
 
-These tests read the shipped files (through :mod:`pactgraph.dataset`), so they also catch a
+These tests read the shipped files (through :mod:`pactgraph.rdf.dataset`), so they also catch a
 data file that uses a ``pact:`` term or a vocabulary concept the model does not define.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, VANN
 
-from pactgraph.dataset import DataFiles, load_union, ontology_graph, parse_file
+from pactgraph.rdf.dataset import DataFiles, load_union, ontology_graph, parse_file
 
 PACT = Namespace("https://w3id.org/pactgraph/ontology#")
 VOCAB = "https://w3id.org/pactgraph/vocab/"
@@ -205,6 +205,7 @@ def test_every_contract_scheme_has_a_file(files: DataFiles) -> None:
         "citation-identification",
         "qualifier-type",
         "participation-role",
+        "commitment-strength",
     }
     assert expected <= names
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from rdflib import OWL, Literal, URIRef
 
-from pactgraph.dataset import DataFiles, parse_file
+from pactgraph.rdf.dataset import DataFiles, parse_file
+from pactgraph.release.versions import past_ontology_files, read_versions, sha256_of
 from pactgraph.settings import SETTINGS
-from pactgraph.versions import past_ontology_files, read_versions, sha256_of
 
 ONTOLOGY = URIRef("https://w3id.org/pactgraph/ontology")
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from pactgraph import progress
-from pactgraph.build import GATES
-from pactgraph.push import PushOptions, push_release
-from pactgraph.release import Release, latest_release
+from pactgraph.release.build import GATES
+from pactgraph.release.published import Release, latest_release
+from pactgraph.release.push import PushOptions, push_release
 from pactgraph.settings import Settings
 
 # Every stage a build goes through, in order: loading, the release gates, then the output.

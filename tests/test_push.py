@@ -20,9 +20,9 @@ import pyoxigraph
 import pytest
 from stores import STORES, Store
 
-from pactgraph.cli import main
-from pactgraph.push import PushError, PushOptions, count_graphs, push_release, verify
-from pactgraph.release import Release
+from pactgraph.cli.main import main
+from pactgraph.release.published import Release
+from pactgraph.release.push import PushError, PushOptions, count_graphs, push_release, verify
 
 FAST = PushOptions(chunk_triples=5, retries=2, backoff_s=0.01)
 

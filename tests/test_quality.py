@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pactgraph.cli import main
-from pactgraph.dataset import DataFiles, load_dataset
-from pactgraph.quality import CheckFileError, QualityCheck, load_checks, run_checks
+from pactgraph.cli.main import main
+from pactgraph.gates.quality import CheckFileError, QualityCheck, load_checks, run_checks
+from pactgraph.rdf.dataset import DataFiles, load_dataset
 from pactgraph.settings import SETTINGS, Settings
 
 QUALITY_DIR = Path(__file__).parent / "data" / "quality"

@@ -14,11 +14,9 @@ import pytest
 from click.testing import CliRunner
 from rdflib import RDF, XSD
 
-from pactgraph import reason as reason_module
-from pactgraph.build import GATES, ReleaseError, run_gates
-from pactgraph.cli import main
-from pactgraph.dataset import DataFiles, load_dataset, load_store, parse_file
-from pactgraph.reason import (
+from pactgraph.cli.main import main
+from pactgraph.gates import reason as reason_module
+from pactgraph.gates.reason import (
     ENGINE_VARIABLE,
     Clash,
     ReasoningReport,
@@ -31,6 +29,8 @@ from pactgraph.reason import (
     schema_graph,
     uncovered_constructs,
 )
+from pactgraph.rdf.dataset import DataFiles, load_dataset, load_store, parse_file
+from pactgraph.release.build import GATES, ReleaseError, run_gates
 from pactgraph.settings import SETTINGS
 
 REASONING_DIR = Path(__file__).parent / "data" / "reasoning"
@@ -224,7 +224,7 @@ def test_environment_overrides_the_size(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_inferred_graph_is_not_reasoned_over() -> None:
     # A contradiction planted in the inferred graph is ignored: it is derived, not asserted.
-    from pactgraph.inference import INFERRED_GRAPH
+    from pactgraph.gates.inference import INFERRED_GRAPH
 
     store = load_store(_with_model())
     pact = "https://w3id.org/pactgraph/ontology#"
@@ -273,7 +273,7 @@ def test_rules_refuse_a_construct_they_do_not_cover() -> None:
 
 def test_ontology_stays_inside_what_the_rules_cover() -> None:
     # The rules engine is complete only for the axioms it knows (module docstring of
-    # pactgraph.reason). A new OWL construct in the ontology fails here first.
+    # pactgraph.gates.reason). A new OWL construct in the ontology fails here first.
     files = DataFiles.discover(SETTINGS)
     names = default_names()
     schema = schema_graph(load_store([*files.ontology, *files.vocab]), names)

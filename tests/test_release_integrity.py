@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pactgraph.api.app import create_app
-from pactgraph.release import Release, ReleaseCorrupt, latest_release, verify_release
+from pactgraph.release.published import Release, ReleaseCorrupt, latest_release, verify_release
+from pactgraph.serve.app import create_app
 from pactgraph.settings import Settings
 
 SERVICE_DIR = Path(__file__).resolve().parents[1] / "service"
@@ -70,7 +70,7 @@ def test_the_real_server_refuses_a_corrupted_release(mini_release, tmp_path, sta
 
 # ------------------------------------------------------------------ an interrupted build
 
-_BUILD = "from pactgraph.cli import main; main()"
+_BUILD = "from pactgraph.cli.main import main; main()"
 
 
 def _start_build(data: Path, out: Path) -> subprocess.Popen[bytes]:
@@ -156,7 +156,7 @@ def test_a_half_written_release_folder_is_never_offered(mini_release, tmp_path, 
 
 
 def test_pactgraph_serve_refuses_a_corrupted_release(mini_release, tmp_path, cli_runner):
-    from pactgraph.cli import main
+    from pactgraph.cli.main import main
 
     out = tmp_path / "dist"
     shutil.copytree(mini_release.path.parent, out, symlinks=True)

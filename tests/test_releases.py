@@ -11,11 +11,12 @@ import pytest
 from cffconvert.citation import Citation
 from click.testing import CliRunner
 
-from pactgraph.build import ReleaseConflict, build
-from pactgraph.citation import LICENSE_FILES, citation_text, release_iri
-from pactgraph.cli import main
-from pactgraph.register import RegisterError, read_register, register_path, register_release
-from pactgraph.release import Release, build_release
+from pactgraph.cli.main import main
+from pactgraph.release.build import ReleaseConflict, build
+from pactgraph.release.build import build as build_release
+from pactgraph.release.citation import LICENSE_FILES, citation_text, release_iri
+from pactgraph.release.published import Release
+from pactgraph.release.register import RegisterError, read_register, register_path, register_release
 from pactgraph.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -309,7 +310,8 @@ def test_entity_pages_say_how_to_cite_the_release(live_service) -> None:
 
 
 @pytest.mark.parametrize(
-    "module_name", ["pactgraph.citation", "pactgraph.diff", "pactgraph.register"]
+    "module_name",
+    ["pactgraph.release.citation", "pactgraph.release.diff", "pactgraph.release.register"],
 )
 def test_docstring_examples_run(module_name: str) -> None:
     import doctest

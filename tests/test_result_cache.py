@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pactgraph.api.cache import CachedAnswer, CacheKey, ResultCache
-from pactgraph.release import Release
+from pactgraph.release.published import Release
+from pactgraph.serve.cache import CachedAnswer, CacheKey, ResultCache
 
 QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 JSON = "application/sparql-results+json"

@@ -1,8 +1,8 @@
 """pySHACL, rudof and the SPARQL engine give the same verdicts on every shape fixture (the
-shapes stay the one definition; :mod:`pactgraph.shacl_engines` picks the engine by size).
+shapes stay the one definition; :mod:`pactgraph.gates.shacl_engines` picks the engine by size).
 
 Each fixture in ``tests/data/valid`` and ``tests/data/invalid`` is validated by each engine
-through :func:`pactgraph.validate.validate_graph` (the engine forced by
+through :func:`pactgraph.gates.validate.validate_graph` (the engine forced by
 ``PACTGRAPH_SHACL_ENGINE``) and compared with pySHACL, the reference: conformance must be
 equal, and so must the results — focus node, path, constraint component, value and named
 shape — compared modulo blank-node labels, the ``xsd:string`` datatype (RDF 1.1 makes a plain
@@ -19,9 +19,9 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from pactgraph.dataset import load_union
-from pactgraph.shacl_engines import ENGINE_ENV, SPARQL_MIN_TRIPLES, engine_for
-from pactgraph.validate import Violation, validate_graph
+from pactgraph.gates.shacl_engines import ENGINE_ENV, SPARQL_MIN_TRIPLES, engine_for
+from pactgraph.gates.validate import Violation, validate_graph
+from pactgraph.rdf.dataset import load_union
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = sorted((DATA / "valid").glob("*.ttl")) + sorted((DATA / "invalid").glob("*.ttl"))

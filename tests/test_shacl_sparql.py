@@ -1,9 +1,9 @@
-"""The SPARQL SHACL engine (:mod:`pactgraph.shacl_sparql`) and the store-level entry point.
+"""The SPARQL SHACL engine (:mod:`pactgraph.gates.shacl_sparql`) and the store-level entry point.
 
 ``tests/test_shacl_engines.py`` compares the engine with pySHACL on every shape fixture; here:
 the SHACL features our shapes do not use yet (against pySHACL too), the report's form, the
 errors for features it cannot compile, the shipped data, and how
-:func:`pactgraph.validate.validate_store` picks its engine on a real pyoxigraph store.
+:func:`pactgraph.gates.validate.validate_store` picks its engine on a real pyoxigraph store.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from pactgraph import shacl_engines, shacl_sparql
-from pactgraph.dataset import DataFiles, graph_iri_for, load_dataset
-from pactgraph.shacl_engines import ENGINE_ENV, run_pyshacl
-from pactgraph.shacl_sparql import UnsupportedShapeError, compile_shapes, run_sparql
-from pactgraph.validate import Violation, _violations, validate_graph, validate_store
+from pactgraph.gates import shacl_engines, shacl_sparql
+from pactgraph.gates.shacl_engines import ENGINE_ENV, run_pyshacl
+from pactgraph.gates.shacl_sparql import UnsupportedShapeError, compile_shapes, run_sparql
+from pactgraph.gates.validate import Violation, _violations, validate_graph, validate_store
+from pactgraph.rdf.dataset import DataFiles, graph_iri_for, load_dataset
 
 DATA = Path(__file__).parent / "data"
 HERE = DATA / "shacl-sparql"

@@ -22,9 +22,9 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
-from pactgraph.dataset import graph_iri_for, load_dataset, ontology_graph, parse_file
+from pactgraph.gates.validate import SHAPES, ValidationReport, load_shapes, validate_graph
+from pactgraph.rdf.dataset import graph_iri_for, load_dataset, ontology_graph, parse_file
 from pactgraph.settings import SETTINGS, Settings
-from pactgraph.validate import SHAPES, ValidationReport, load_shapes, validate_graph
 
 DATA = Path(__file__).parent / "data"
 SOURCE = "https://w3id.org/pactgraph/id/source/"

@@ -27,7 +27,7 @@ import pytest
 from probes import SETTLE_TIMEOUT_S, Listener, wait_for_health
 from service_fixtures import LiveService
 
-from pactgraph.api.sandbox import ARCHITECTURES
+from pactgraph.serve.sandbox import ARCHITECTURES
 
 # A cross product of six triple patterns over the whole dataset: billions of rows to count.
 RUNAWAY = (
@@ -247,7 +247,7 @@ def test_query_length_and_body_size_limits(strict):
 SANDBOXED_SERVICE_CALL = """
 import sys
 import pyoxigraph
-from pactgraph.api.sandbox import deny_network
+from pactgraph.serve.sandbox import deny_network
 if sys.argv[2] == "sandbox":
     assert deny_network()
 try:

@@ -25,9 +25,9 @@ import pytest
 from rdflib.plugins.sparql import prepareQuery
 from SPARQLWrapper import SPARQLWrapper
 
-from pactgraph.api.ui import read_example
-from pactgraph.query import run_query
-from pactgraph.release import Release
+from pactgraph.rdf.query import run_query
+from pactgraph.release.published import Release
+from pactgraph.serve.ui import read_example
 from pactgraph.settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[1]

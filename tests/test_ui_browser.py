@@ -19,11 +19,21 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from browser import WAIT_MS, needs_browser
+from browser import (
+    SCREENS,
+    WAIT_MS,
+    axe_problems,
+    needs_browser,
+    overlaps,
+    screenshot,
+    sideways_overflow,
+)
 from service_fixtures import serve
 
-from pactgraph.api import ui
-from pactgraph.release import Release
+from pactgraph.rdf.namespaces import compact_iri
+from pactgraph.release.published import Release
+from pactgraph.serve import ui
+from pactgraph.settings import BASE_IRI
 
 # YASR's table shows this many rows per page by default.
 YASR_PAGE_SIZE = 50
@@ -162,6 +172,188 @@ def test_a_crafted_link_cannot_retarget_the_page(
     assert "query=" in page.url
 
 
+NUMERIC = {
+    "http://www.w3.org/2001/XMLSchema#" + name
+    for name in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")
+}
+ACTIVE = ".tabPanel.active"
+
+
+def _bindings(base_url: str, query: str) -> dict[str, Any]:
+    r = httpx.post(
+        base_url + "/sparql",
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def _cell_checks(page: Any, body: dict[str, Any]) -> None:
+    """The table's first row shows each value of the endpoint's first row as a person reads it."""
+    variables = body["head"]["vars"]
+    first = body["results"]["bindings"][0]
+    cells = page.locator(f"{ACTIVE} .yasr table.dataTable tbody tr").first.locator("td")
+    for index, name in enumerate(variables, start=1):
+        binding = first.get(name)
+        cell = cells.nth(index)
+        text = cell.inner_text().strip()
+        assert "^^" not in text and '"' not in text, (name, text)
+        if binding is None:
+            continue
+        if binding["type"] == "uri":
+            link = cell.locator("a.iri")
+            iri = binding["value"]
+            expected = "/" + iri[len(BASE_IRI) :] if iri.startswith(BASE_IRI) else iri
+            assert link.get_attribute("href") == expected
+            assert link.inner_text().strip() == compact_iri(iri)
+        elif binding.get("datatype") in NUMERIC:
+            shown = text.replace(",", "").replace("\u2212", "-")
+            assert float(shown) == float(binding["value"]), (name, text)
+            assert "dt-right" in (cell.get_attribute("class") or "")
+        elif binding.get("xml:lang"):
+            assert cell.locator(".lit-lang").inner_text().strip() == binding["xml:lang"]
+            assert text.startswith(binding["value"])
+
+
+@needs_browser
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_the_first_example_reads_like_a_results_page(
+    chromium: Any, base_url: str, screen: str
+) -> None:
+    """The editor opens on the first example; run, its results read as values, in full, inside
+    their pane; nothing covers the query; the page opens at its top and passes axe-core."""
+    context = chromium.new_context(base_url=base_url, viewport=SCREENS[screen])
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.wait_for_selector("body[data-examples-ready=true]", timeout=WAIT_MS)
+        page.wait_for_selector(f"{ACTIVE} .CodeMirror", timeout=WAIT_MS)
+        assert page.evaluate("() => window.scrollY") == 0  # the introduction comes first
+        first = httpx.get(base_url + "/ui/examples.json", timeout=30).json()[0]
+        editor = page.evaluate("() => window.pactgraphYasgui.getTab().getQuery()")
+        assert editor.strip() == first["query"].strip()
+        assert axe_problems(page) == []
+
+        page.click(f'button.example-open[data-name="{first["name"]}"]')
+        _visible_rows(page).first.wait_for(timeout=WAIT_MS)
+        page.wait_for_function("() => document.body.dataset.lastRun", timeout=WAIT_MS)
+        body = _bindings(base_url, first["query"])
+        # The run and share buttons cover no line of the query.
+        assert overlaps(page, f"{ACTIVE} .yasqe_buttons button", f"{ACTIVE} .CodeMirror-line") == []
+        assert sideways_overflow(page) <= 0
+        # Every column header in full, in the query's order, after the row numbers' "#".
+        headers = page.locator(f"{ACTIVE} .yasr table.dataTable thead th")
+        texts = [headers.nth(i).inner_text().strip() for i in range(headers.count())]
+        assert texts == ["#", *body["head"]["vars"]]
+        cut = page.evaluate(
+            """(sel) => [...document.querySelectorAll(sel)]
+                .filter(th => th.scrollWidth > th.clientWidth + 1).map(th => th.innerText)""",
+            f"{ACTIVE} .yasr table.dataTable thead th",
+        )
+        assert cut == []
+        _cell_checks(page, body)
+        # The table scrolls inside its pane, which the keyboard can reach.
+        pane = page.locator(f"{ACTIVE} .yasr_results")
+        assert pane.get_attribute("tabindex") == "0"
+        # The browser's tab names the query that ran and its row count.
+        rows = len(body["results"]["bindings"])
+        assert page.title().startswith(f"{first['title']} ({rows} result")
+        assert axe_problems(page) == []
+        screenshot(page, f"query-example-01-{screen}")
+    finally:
+        context.close()
+
+
+@needs_browser
+def test_the_examples_and_the_editor_work_from_the_keyboard(page: Any, base_url: str) -> None:
+    page.goto("/")
+    page.wait_for_selector("body[data-examples-ready=true]", timeout=WAIT_MS)
+    page.wait_for_selector(f"{ACTIVE} .CodeMirror", timeout=WAIT_MS)
+    examples = httpx.get(base_url + "/ui/examples.json", timeout=30).json()
+    second = examples[min(1, len(examples) - 1)]
+    page.focus(f'button.example-open[data-name="{second["name"]}"]')
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'.tab.active:has-text("{second["title"][:30]}")', timeout=WAIT_MS)
+    # Into the editor, type, run with Ctrl+Enter, and leave it with Esc.
+    page.focus(f"{ACTIVE} .CodeMirror textarea")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    page.evaluate("() => { delete document.body.dataset.lastRun; }")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.body.dataset.lastRun", timeout=WAIT_MS)
+    assert page.locator(f"{ACTIVE} .yasr table.dataTable thead th").nth(1).inner_text() == "n"
+    page.focus(f"{ACTIVE} .CodeMirror textarea")
+    page.keyboard.press("Escape")
+    inside = page.evaluate("() => !!document.activeElement.closest('.CodeMirror')")
+    assert not inside
+
+
+TEMPORAL = {
+    "http://www.w3.org/2001/XMLSchema#" + name for name in ("date", "dateTime", "gYear")
+}
+
+
+def _chartable(base_url: str, examples: list[dict[str, Any]], over_time: bool) -> dict | None:
+    """The first example whose rows carry a number and (or, if not ``over_time``, no) date."""
+    for ex in examples:
+        try:
+            body = _bindings(base_url, ex["query"])
+        except httpx.HTTPError:
+            continue
+        rows = body.get("results", {}).get("bindings", [])
+        if len(rows) < 2:
+            continue
+
+        def every(name: str, types: set[str], rows: list = rows) -> bool:
+            bound = [r[name] for r in rows if name in r]
+            return bool(bound) and all(b.get("datatype") in types for b in bound)
+
+        names = body["head"]["vars"]
+        numeric = [n for n in names if every(n, NUMERIC)]
+        dated = [n for n in names if every(n, TEMPORAL)]
+        if numeric and bool(dated) == over_time:
+            return {**ex, "rows": len(rows)}
+    return None
+
+
+@needs_browser
+@pytest.mark.parametrize("over_time", [True, False], ids=["series", "categories"])
+def test_results_that_are_a_series_or_counts_show_as_a_chart(
+    page: Any, base_url: str, over_time: bool
+) -> None:
+    examples = httpx.get(base_url + "/ui/examples.json", timeout=30).json()
+    example = _chartable(base_url, examples, over_time)
+    if example is None:
+        pytest.skip("no example of this shape in the shipped queries")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/")
+    page.wait_for_selector("body[data-examples-ready=true]", timeout=WAIT_MS)
+    page.click(f'button.example-open[data-name="{example["name"]}"]')
+    _visible_rows(page).first.wait_for(timeout=WAIT_MS)
+    page.locator(f"{ACTIVE} .select_chart").click()
+    canvas = page.locator(f"{ACTIVE} .pactgraph-chart canvas")
+    canvas.wait_for(timeout=WAIT_MS)
+    drawn = page.evaluate(
+        """(el) => { const c = Chart.getChart(el); return c && {
+            type: c.config.type,
+            points: c.data.datasets.reduce((n, d) => n + d.data.length, 0) }; }""",
+        canvas.element_handle(),
+    )
+    assert drawn["type"] == ("scatter" if over_time else "bar")
+    assert drawn["points"] > 0
+    assert canvas.get_attribute("role") == "img" and canvas.get_attribute("aria-label")
+    box = canvas.bounding_box()
+    assert box["width"] > 200 and box["height"] > 200
+    # Chart.js came from this origin and ran under the page's policy: no CSP report, no error.
+    assert problems == []
+    assert axe_problems(page) == []
+    screenshot(page, f"query-chart-{'series' if over_time else 'categories'}")
+
+
 # Server-side behaviour of the page, without a browser (the real app, in process).
 
 
@@ -180,7 +372,7 @@ def _get(app: Any, path: str) -> httpx.Response:
 def test_without_yasgui_the_page_says_how_to_install_it(
     mini_release: Release, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pactgraph.api.app import create_app
+    from pactgraph.serve.app import create_app
 
     missing = {name: (tmp_path / name, media) for name, (_, media) in ui.VENDOR_FILES.items()}
     monkeypatch.setattr(ui, "VENDOR_FILES", missing)
@@ -210,7 +402,7 @@ def test_examples_come_from_the_query_files(tmp_path: Path) -> None:
 
 
 def test_vendor_and_static_routes_serve_only_their_tables(mini_release: Release) -> None:
-    from pactgraph.api.app import create_app
+    from pactgraph.serve.app import create_app
 
     app = create_app(mini_release)
     for path in ("/ui/static/app.js", "/ui/static/style.css"):

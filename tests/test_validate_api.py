@@ -22,7 +22,7 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 
 DATA = Path(__file__).parent / "data"
 VALID = sorted((DATA / "valid").glob("*.ttl"))

@@ -32,7 +32,7 @@ from probes import get_health, wait_for_health
 from rdflib import Graph
 from rdflib.namespace import RDFS, SH
 
-from pactgraph.api.config import ServiceConfig
+from pactgraph.serve.config import ServiceConfig
 
 DATA = Path(__file__).parent / "data"
 VALID = DATA / "valid" / "obligations.ttl"

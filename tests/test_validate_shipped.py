@@ -6,8 +6,8 @@ the focus node, the path, the constraint and what to fix.
 
 from __future__ import annotations
 
-from pactgraph.dataset import DataFiles, load_dataset
-from pactgraph.validate import validate_graph
+from pactgraph.gates.validate import validate_graph
+from pactgraph.rdf.dataset import DataFiles, load_dataset
 
 
 def test_graph_folder_has_data() -> None:

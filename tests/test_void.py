@@ -16,9 +16,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
+from pactgraph.release.void import void_turtle
 from pactgraph.settings import BASE_IRI
-from pactgraph.void import void_turtle
 
 QUERIES = Path(__file__).parent / "data" / "void"
 IANA = "https://www.iana.org/assignments/media-types/"

@@ -27,8 +27,8 @@ import pytest
 from rdflib import RDF, RDFS, Graph, Namespace
 from rdflib.collection import Collection
 
-from pactgraph.formats import GRAPH_BY_MEDIA_TYPE, RESULT_BY_MEDIA_TYPE
-from pactgraph.release import Release
+from pactgraph.rdf.formats import GRAPH_BY_MEDIA_TYPE, RESULT_BY_MEDIA_TYPE
+from pactgraph.release.published import Release
 
 # Vendored unchanged from w3c/rdf-tests (commit and licence beside the manifests).
 W3C_DIR = Path(__file__).parent / "w3c"

@@ -18,7 +18,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pactgraph.release import Release
+from pactgraph.release.published import Release
 from pactgraph.settings import BASE_IRI
 
 HTACCESS = Path(__file__).resolve().parents[1] / "w3id" / "pactgraph" / ".htaccess"

@@ -24,7 +24,7 @@ from browser import WAIT_MS, needs_browser
 from click.testing import CliRunner
 from service_fixtures import wait_until_serving
 
-from pactgraph.cli import main
+from pactgraph.cli.main import main
 from pactgraph.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def test_the_wheel_ships_the_licences_citation_and_register(installed: Installed
 
 
 def test_the_wheel_carries_the_pinned_editor(installed: InstalledWheel) -> None:
-    found = installed.python_prints("from pactgraph.api import ui; print(ui.yasgui_version())")
+    found = installed.python_prints("from pactgraph.serve import ui; print(ui.yasgui_version())")
     lock = (REPO / "service" / "pactgraph" / "ui" / "package.json").read_text(encoding="utf-8")
     assert found != "None"
     assert f'"@zazuko/yasgui": "{found}"' in lock
@@ -193,6 +193,10 @@ def test_the_installed_query_page_has_a_working_editor(chromium: Any, served: st
         cell = page.locator(".tabPanel.active .yasr tbody tr td").nth(1)
         cell.wait_for(timeout=WAIT_MS)
         answer = httpx.get(served + "/sparql", params={"query": query}, timeout=30).json()
-        assert answer["results"]["bindings"][0]["n"]["value"] in cell.inner_text()
+        # The page shows the number as a number, digits grouped ("18,084").
+        shown = cell.inner_text().strip().replace(",", "")
+        assert answer["results"]["bindings"][0]["n"]["value"] == shown
+        # Chart.js, for the Chart view, is inside the wheel too.
+        assert httpx.get(served + "/ui/vendor/chart.umd.min.js", timeout=30).status_code == 200
     finally:
         context.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rdflib import DCTERMS, RDFS, SKOS, Literal, URIRef
 
-from pactgraph.dataset import load_dataset
+from pactgraph.rdf.dataset import load_dataset
 
 PACT = "https://w3id.org/pactgraph/ontology#"
 PROSE_PROPERTIES = {

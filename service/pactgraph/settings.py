@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
 BASE_IRI = "https://w3id.org/pactgraph/"
 GRAPH_IRI_BASE = BASE_IRI + "graph/"
 
@@ -67,6 +69,20 @@ class Settings:
 
 
 SETTINGS = Settings(root=_find_data_root())
+
+
+def current_settings() -> Settings:
+    """The data settings of the running command (``--data``, else the shipped data).
+
+    The command line puts its ``Settings`` on the root click context; a command in any layer
+    reads them here, so no module imports the command line to learn them.
+
+    >>> current_settings() is SETTINGS  # outside a command
+    True
+    """
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx else None
+    return obj if isinstance(obj, Settings) else SETTINGS
 
 # Releases are written under the current directory unless told otherwise (a wheel's
 # package folder is not a place to write into).
