@@ -19,7 +19,16 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.requests import ClientDisconnect
 
 from pactgraph import __version__
-from pactgraph.api import compression, dumps, linked_data, openapi, sparql, ui, validate_api
+from pactgraph.api import (
+    compare,
+    compression,
+    dumps,
+    linked_data,
+    openapi,
+    sparql,
+    ui,
+    validate_api,
+)
 from pactgraph.api.access import AccessLog
 from pactgraph.api.cache import ResultCache
 from pactgraph.api.config import ServiceConfig
@@ -179,6 +188,7 @@ def create_app(release: Release, config: ServiceConfig | None = None) -> Service
     app.include_router(dumps.router)
     app.include_router(ui.router)
     app.include_router(linked_data.router)
+    app.include_router(compare.router)
     app.include_router(validate_api.router)
     openapi.install(app)
     return app
