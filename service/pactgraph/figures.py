@@ -263,7 +263,7 @@ def wrap_label(text: str, width: int, lines: int = 2) -> list[str]:
             current = f"{current} {word}".strip()
     out.append(current)
     if len(out) > lines:
-        out = out[: lines - 1] + [" ".join(out[lines - 1 :])]
+        out = [*out[: lines - 1], " ".join(out[lines - 1 :])]
     return [line if len(line) <= width else line[: width - 1] + "…" for line in out]
 
 
