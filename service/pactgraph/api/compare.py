@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
+from pactgraph.api import openapi
 from pactgraph.api.linked_data import (
     CACHE_CONTROL,
     _data,
@@ -194,7 +195,11 @@ def comparison(data: LinkedData, linker: Linker) -> Comparison:
     "/compare",
     methods=["GET", "HEAD"],
     name="compare",
-    response_class=Response,
+    response_class=HTMLResponse,
+    responses={
+        200: openapi.response("The comparison page (HTML).", [openapi.HTML]),
+        **openapi.NOT_MODIFIED,
+    },
     summary="Partners by the strength of the US commitment to each (HTML)",
 )
 def compare(request: Request) -> Response:
