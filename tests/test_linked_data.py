@@ -428,3 +428,13 @@ def test_a_retired_iri_redirects_or_lists_its_replacements(
             for replacement in replacements:
                 assert f'<{path_of(replacement)}>; rel="alternate"' in answer.headers["link"]
     assert seen >= {300, 301}, "the shipped data has both kinds of retirement"
+
+
+def test_shapes_are_served_from_the_release_file(url: str, release: Release) -> None:
+    """/shapes answers the release's canonical shapes file (built once, not per process)."""
+    kept = release.path / "shapes.nt"
+    expected = set(parse(kept.read_bytes(), ox.RdfFormat.N_TRIPLES))
+    assert any(t.subject.value.endswith("#ObligationShape") for t in expected)
+    answer = httpx.get(url + "/shapes", params={"format": "nt"}, timeout=60)
+    assert answer.status_code == 200
+    assert set(parse(answer.content, ox.RdfFormat.N_TRIPLES)) == expected
