@@ -76,7 +76,6 @@ ALLOWED_LOCAL_IMPORTS: dict[tuple[str, str], str] = {
         "rdflib's SPARQL parser (~220 ms) stays out of a query worker until a query needs vetting"
     ),
     ("pactgraph.serve.guard", "rdflib.term"): "rdflib (with the SPARQL parser above)",
-    ("pactgraph.serve.linked_data", "rdflib.compare"): "rdflib's canonicalisation: shapes page",
     ("pactgraph.serve.sparql", "pactgraph.serve.description"): (
         "rdflib (~160 ms) for the service description only; /sparql queries never load it"
     ),

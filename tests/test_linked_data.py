@@ -361,17 +361,23 @@ def test_version_iris_and_named_graphs_resolve(url: str, release: Release) -> No
             assert got == expected
 
 
-def test_a_past_ontology_version_is_served_as_it_was(url: str, release: Release) -> None:
-    # /ontology/0.1.0 is the file kept in ontology/versions/, never the live ontology.
-    kept = Path(__file__).resolve().parents[1] / "ontology" / "versions" / "0.1.0" / "pactgraph.ttl"
+@pytest.mark.parametrize("version", ["0.1.0", "0.2.0"])
+def test_a_past_ontology_version_is_served_as_it_was(
+    url: str, release: Release, version: str
+) -> None:
+    # /ontology/<past version> is the file kept in ontology/versions/, never the live ontology.
+    repo = Path(__file__).resolve().parents[1]
+    kept = repo / "ontology" / "versions" / version / "pactgraph.ttl"
     expected = {q.triple for q in ox.parse(kept.read_bytes(), format=ox.RdfFormat.TURTLE)}
-    assert (release.path / "ontology-0.1.0.ttl").read_bytes() == kept.read_bytes()
-    response = httpx.get(url + "/ontology/0.1.0", params={"format": "nt"}, timeout=60)
+    assert (release.path / f"ontology-{version}.ttl").read_bytes() == kept.read_bytes()
+    response = httpx.get(url + f"/ontology/{version}", params={"format": "nt"}, timeout=60)
     assert response.status_code == 200
     assert set(parse(response.content, ox.RdfFormat.N_TRIPLES)) == expected
-    current = httpx.get(url + "/ontology/0.2.0", params={"format": "nt"}, timeout=60)
-    assert current.status_code == 200
-    assert set(parse(current.content, ox.RdfFormat.N_TRIPLES)) != expected
+    live = repo / "ontology" / "pactgraph.ttl"
+    (current,) = re.findall(r'owl:versionInfo "([0-9.]+)"', live.read_text("utf-8"))
+    answer = httpx.get(url + f"/ontology/{current}", params={"format": "nt"}, timeout=60)
+    assert answer.status_code == 200
+    assert set(parse(answer.content, ox.RdfFormat.N_TRIPLES)) != expected
     assert httpx.get(url + "/ontology/0.0.9", timeout=60).status_code == 404
 
 
@@ -422,3 +428,13 @@ def test_a_retired_iri_redirects_or_lists_its_replacements(
             for replacement in replacements:
                 assert f'<{path_of(replacement)}>; rel="alternate"' in answer.headers["link"]
     assert seen >= {300, 301}, "the shipped data has both kinds of retirement"
+
+
+def test_shapes_are_served_from_the_release_file(url: str, release: Release) -> None:
+    """/shapes answers the release's canonical shapes file (built once, not per process)."""
+    kept = release.path / "shapes.nt"
+    expected = set(parse(kept.read_bytes(), ox.RdfFormat.N_TRIPLES))
+    assert any(t.subject.value.endswith("#ObligationShape") for t in expected)
+    answer = httpx.get(url + "/shapes", params={"format": "nt"}, timeout=60)
+    assert answer.status_code == 200
+    assert set(parse(answer.content, ox.RdfFormat.N_TRIPLES)) == expected

@@ -44,4 +44,9 @@ def test_the_current_version_names_its_predecessor() -> None:
 def test_past_versions_are_not_loaded_with_the_live_model() -> None:
     loaded = DataFiles.discover().all
     assert not [p for p in loaded if p.is_relative_to(SETTINGS.ontology_versions_dir)]
-    assert sorted(past_ontology_files()) == ["ontology-0.1.0.ttl", "ontology-alignments-0.1.0.ttl"]
+    assert sorted(past_ontology_files()) == [
+        "ontology-0.1.0.ttl",
+        "ontology-0.2.0.ttl",
+        "ontology-alignments-0.1.0.ttl",
+        "ontology-alignments-0.2.0.ttl",
+    ]

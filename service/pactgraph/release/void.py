@@ -28,7 +28,9 @@ import hashlib
 from collections import Counter
 
 import pyoxigraph as ox
+from rdflib.compare import to_canonical_graph
 
+from pactgraph.gates.validate import load_shapes
 from pactgraph.rdf.formats import GRAPH_FORMATS
 from pactgraph.rdf.namespaces import compact_iri as compact
 from pactgraph.rdf.namespaces import prefixes
@@ -38,6 +40,9 @@ from pactgraph.release.docs_gen import documentation_pages
 from pactgraph.settings import BASE_IRI, SETTINGS, Settings
 
 VOID_FILE = "void.ttl"
+# The shapes the release was checked against, blank nodes canonically labelled (RGDA1), so the
+# service answers /shapes from a file instead of canonicalising (seconds) in every process.
+SHAPES_FILE = "shapes.nt"
 DOC = BASE_IRI + ".well-known/void"
 WIKIDATA = DOC + "#wikidata"
 WIKIDATA_SPACE = "http://www.wikidata.org/"
@@ -229,5 +234,23 @@ def void_turtle(files: dict[str, bytes], version: str) -> bytes:
 def linked_data_files(
     dataset: object, files: dict[str, bytes], version: str, settings: Settings = SETTINGS
 ) -> dict[str, bytes]:
-    """The release build step: ``void.ttl`` plus the generated ontology/vocabulary pages."""
-    return {VOID_FILE: void_turtle(files, version), **documentation_pages(dataset, settings)}
+    """The release build step: ``void.ttl``, the shapes, the ontology/vocabulary pages."""
+    return {
+        VOID_FILE: void_turtle(files, version),
+        SHAPES_FILE: canonical_shapes(settings),
+        **documentation_pages(dataset, settings),
+    }
+
+
+def canonical_shapes(settings: Settings = SETTINGS) -> bytes:
+    """The SHACL shapes as sorted N-Triples with canonical blank-node labels (RGDA1).
+
+    The same shapes give the same bytes in every run and process (parser-made blank-node
+    labels differ from run to run), so ETags of ``/shapes`` hold.
+
+    >>> canonical_shapes() == canonical_shapes()
+    True
+    """
+    canonical = to_canonical_graph(load_shapes(settings))
+    lines = canonical.serialize(format="nt", encoding="utf-8").splitlines(keepends=True)
+    return b"".join(sorted(line for line in lines if line.strip()))

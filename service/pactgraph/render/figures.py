@@ -235,6 +235,28 @@ class StrengthPoint:
     highlight: bool = False
 
 
+def wrap_label(text: str, width: int, lines: int = 2) -> list[str]:
+    """``text`` broken at spaces into at most ``lines`` lines of about ``width`` characters,
+    the last one cut with an ellipsis when the text is longer.
+
+    >>> wrap_label("defense duty, qualified by its text", 21)
+    ['defense duty,', 'qualified by its text']
+    >>> wrap_label("assurance of the partner's means of defense", 21)
+    ['assurance of the', "partner's means of d…"]
+    """
+    words, out, current = text.split(), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            out.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    out.append(current)
+    if len(out) > lines:
+        out = [*out[: lines - 1], " ".join(out[lines - 1 :])]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in out]
+
+
 def strength_svg(
     points: list[StrengthPoint],
     levels: list[tuple[int, str]],
@@ -252,8 +274,8 @@ def strength_svg(
     """
     if not points:
         return ""
-    column_width = 190
-    head = 64
+    column_width = 180
+    head = 96
     row = 22
     by_rank: dict[int, list[StrengthPoint]] = {rank: [] for rank, _ in levels}
     for point in points:
@@ -267,6 +289,11 @@ def strength_svg(
                 "x": 10 + index * column_width,
                 "rank": rank,
                 "level": names.get(rank) or (members[0].level if members else str(rank)),
+                "lines": wrap_label(
+                    f"{rank}. " + (names.get(rank) or (members[0].level if members else "")),
+                    21,
+                    3,
+                ),
                 "count": len(members),
                 "points": [
                     {"point": p, "y": head + 18 + i * row} for i, p in enumerate(members)

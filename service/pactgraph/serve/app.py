@@ -21,7 +21,16 @@ from starlette.requests import ClientDisconnect
 
 from pactgraph import __version__
 from pactgraph.release.published import Release, verify_release
-from pactgraph.serve import compression, dumps, linked_data, openapi, sparql, ui, validate_api
+from pactgraph.serve import (
+    compare,
+    compression,
+    dumps,
+    linked_data,
+    openapi,
+    sparql,
+    ui,
+    validate_api,
+)
 from pactgraph.serve.access import AccessLog
 from pactgraph.serve.backends import make_backend
 from pactgraph.serve.cache import ResultCache
@@ -198,6 +207,7 @@ def create_app(
     app.include_router(dumps.router)
     app.include_router(ui.router)
     app.include_router(linked_data.router)
+    app.include_router(compare.router)
     app.include_router(validate_api.router)
     openapi.install(app)
     return app

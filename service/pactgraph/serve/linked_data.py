@@ -44,6 +44,7 @@ from pactgraph.release.citation import citation_text, release_iri
 from pactgraph.release.description import dataset_license as declared
 from pactgraph.release.shapes_doc import shape_docs
 from pactgraph.release.versions import past_file_name
+from pactgraph.release.void import SHAPES_FILE, VOID_FILE, canonical_shapes
 from pactgraph.serve import openapi
 from pactgraph.serve.pages import (
     LinkedData,
@@ -79,7 +80,6 @@ LABELS: dict[str, str] = {
     HTML: "HTML",
 }
 DUMP_FILE = "pactgraph.nt.gz"
-VOID_FILE = "void.ttl"
 VOID_PATH = "/.well-known/void"
 VOID_DATA_DUMP = "http://rdfs.org/ns/void#dataDump"
 ONTOLOGY_DOC = "ontology.html"
@@ -572,22 +572,17 @@ def named_graph(request: Request, name: str) -> Response:
 
 
 @lru_cache(maxsize=4)
-def _shapes_triples(shapes_dir: Path) -> list[ox.Triple]:
-    from rdflib.compare import to_canonical_graph
-
-
-    del shapes_dir  # the cache key: load_shapes reads SETTINGS' folder
-    # The shapes' blank nodes get canonical labels (RGDA1), so every process serves the
-    # same bytes under the same ETag; parser-made labels differ from run to run.
-    canonical = to_canonical_graph(load_shapes(SETTINGS))
-    turtle = canonical.serialize(format="nt").encode("utf-8")
-    return [q.triple for q in ox.parse(turtle, format=ox.RdfFormat.N_TRIPLES)]
+def _shapes_triples(release_file: Path | None) -> list[ox.Triple]:
+    # The release's canonical shapes file; a release built before it existed (0.2.0 and
+    # earlier) is canonicalised here once per process, which takes seconds.
+    data = release_file.read_bytes() if release_file else canonical_shapes(SETTINGS)
+    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
 
 
 @router.api_route("/shapes", name="ld_shapes", **NEGOTIATED)
 def shapes(request: Request) -> Response:
     """The SHACL shapes that ``/validate`` and every release check data against."""
-    triples = _shapes_triples(SETTINGS.shapes_dir)
+    triples = _shapes_triples(_release_file(request, SHAPES_FILE))
     return _serve(
         request,
         triples,

@@ -24,18 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from jinja2 import Environment, FileSystemLoader
 
 from pactgraph.render.figures import StatusChange, TimelineRow, timeline_svg
+from pactgraph.render.html import render
 from pactgraph.serve.pages import PACT, RDFS, LinkedData, Linker, Value, _value
 from pactgraph.settings import SETTINGS
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 STATE_CLASS = ox.NamedNode(PACT + "State")
 STRENGTH_QUERY = "25-partners-by-strongest-commitment.rq"
 NOT_RECORDED = "not recorded"
-
-_QUERIES = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=False)
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ def _tallies(pairs: list[tuple[str, str]]) -> list[Tally]:
 
 
 def _select(data: LinkedData, template: str, iri: str) -> list[dict[str, Any]]:
-    text = _QUERIES.get_template(template).render(iri=iri)
+    text = render(template, iri=iri)
     results = data.store.query(text, use_default_graph_as_union=True)
     names = [v.value for v in results.variables]
     return [{name: row[name] for name in names if row[name] is not None} for row in results]
@@ -162,9 +159,7 @@ def _instruments(
         " date a source gives until the next recorded change. Names link to the instruments.",
         "timeline",
     )
-    described = (
-        f"{len(timeline_rows)} of {len(kinds)} instruments have a dated status history."
-    )
+    described = f"{len(timeline_rows)} of {len(kinds)} instruments have a dated status history."
     return tallies, len(kinds), svg, undated, described
 
 
