@@ -146,17 +146,7 @@ def servers_for(
         servers[f"pactgraph `--result-cache 0 {more}`"] = (command, port, "/sparql")
     if with_rdflib:
         servers[RDFLIB] = (
-            [
-                sys.executable,
-                "-m",
-                "rdflib_endpoint",
-                "serve",
-                str(release.nquads),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ports[RDFLIB]),
-            ],
+            sb.rdflib_endpoint_command(release.nquads, ports[RDFLIB]),
             ports[RDFLIB],
             "/",
         )

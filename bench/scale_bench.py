@@ -238,17 +238,7 @@ def serve_all(
     }
     if with_rdflib:
         servers["rdflib-endpoint"] = (
-            [
-                python,
-                "-m",
-                "rdflib_endpoint",
-                "serve",
-                str(release.nquads),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ports["rdflib"]),
-            ],
+            sb.rdflib_endpoint_command(release.nquads, ports["rdflib"], python),
             ports["rdflib"],
             "/",
         )

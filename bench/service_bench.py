@@ -291,6 +291,16 @@ def drive_wrk(
     )
 
 
+def rdflib_endpoint_command(nquads: Path, port: int, python: str = sys.executable) -> list[str]:
+    """The command serving a release's N-Quads with rdflib-endpoint, the baseline server.
+
+    >>> rdflib_endpoint_command(Path("x.nq"), 8080, "python")[:4]
+    ['python', '-m', 'rdflib_endpoint', 'serve']
+    """
+    serve = [python, "-m", "rdflib_endpoint", "serve", str(nquads)]
+    return [*serve, "--host", "127.0.0.1", "--port", str(port)]
+
+
 def emit_report(text: str, out: Path | None) -> None:
     """Print a benchmark's Markdown report and write it to ``out`` when given."""
     print(text)
