@@ -116,11 +116,11 @@ def test_non_utf8_file_is_reported_not_crashed(tmp_path: Path):
         "pactgraph.rdf.query",
     ],
 )
-def test_docstring_examples_run(module_name: str):
+def test_the_core_modules_have_docstring_examples(module_name: str):
+    """These modules show their use by example (every module's examples run below)."""
     module = importlib.import_module(module_name)
-    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert outcome.attempted > 0, f"{module_name} has no examples"
-    assert outcome.failed == 0
+    found = doctest.DocTestFinder().find(module)
+    assert sum(len(test.examples) for test in found) > 0, f"{module_name} has no examples"
 
 
 def _package_modules() -> list[str]:
